@@ -1,0 +1,123 @@
+"""The statuses of certificates and revocation requests, and the only way to change them.
+
+Each table below lists, for every status, the statuses it may move to. The
+function `transition` is the one place a status is written: it locks the row,
+checks the table against the status the database holds (not a stale copy),
+applies the change and records it in the audit log, all in one transaction.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+
+class CertificateStatus(models.TextChoices):
+    PENDING_APPLICATION = "pending_application", "Pending Application"
+    VALIDATING = "validating", "Validating"
+    CHECK_FAIL = "check_fail", "Check Fail"
+    ISSUED = "issued", "Issued"
+    REVOKING = "revoking", "Revoking"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class RevocationStatus(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting email confirmation"
+    PENDING = "pending", "With the CA"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+_C = CertificateStatus
+CERTIFICATE_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    # Submitting an application; a withdrawn one goes back to pending.
+    _C.PENDING_APPLICATION: frozenset({_C.VALIDATING}),
+    _C.VALIDATING: frozenset({_C.ISSUED, _C.CHECK_FAIL, _C.PENDING_APPLICATION}),
+    # A failed check can be corrected and resubmitted, or withdrawn.
+    _C.CHECK_FAIL: frozenset({_C.VALIDATING, _C.PENDING_APPLICATION}),
+    _C.ISSUED: frozenset({_C.REVOKING, _C.EXPIRED}),
+    # The CA completes the revocation, or it is rejected/cancelled and the
+    # certificate is issued again (or has run out meanwhile).
+    _C.REVOKING: frozenset({_C.REVOKED, _C.ISSUED, _C.EXPIRED}),
+    _C.REVOKED: frozenset(),
+    _C.EXPIRED: frozenset(),
+}
+
+_R = RevocationStatus
+REVOCATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    _R.AWAITING_CONFIRMATION: frozenset({_R.PENDING, _R.CANCELLED}),
+    _R.PENDING: frozenset({_R.COMPLETED, _R.REJECTED}),
+    _R.COMPLETED: frozenset(),
+    _R.REJECTED: frozenset(),
+    _R.CANCELLED: frozenset(),
+}
+
+_TABLES: Mapping[str, tuple[Mapping[str, frozenset[str]], type[models.TextChoices]]] = {
+    "certificates.Certificate": (CERTIFICATE_TRANSITIONS, CertificateStatus),
+    "certificates.RevocationRequest": (REVOCATION_TRANSITIONS, RevocationStatus),
+}
+
+
+class TransitionNotAllowed(Exception):
+    """The status table does not allow this change; nothing was changed."""
+
+    def __init__(self, message: str, *, current: str, target: str):
+        super().__init__(message)
+        self.message = message
+        self.current = current
+        self.target = target
+
+
+def can_transition(obj: models.Model, to: str) -> bool:
+    """Whether the table allows `obj` to move to `to` from the status it holds in memory."""
+    table, _ = _TABLES[obj._meta.label]
+    return to in table[obj.status]
+
+
+def transition(
+    obj: models.Model,
+    to: str,
+    *,
+    actor: Any = None,
+    changes: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> models.Model:
+    """Move `obj` to status `to`, with any other field `changes`, and audit it.
+
+    The row is locked with SELECT ... FOR UPDATE and its status re-read, so two
+    requests racing to change one certificate cannot both succeed. `obj` is
+    updated in place and also returned.
+    """
+    from certificates.audit import record_event  # audit imports the models, which import us
+
+    label = obj._meta.label
+    table, choices = _TABLES[label]
+    model = type(obj)
+    with transaction.atomic():
+        locked = model._default_manager.select_for_update().get(pk=obj.pk)
+        current = locked.status
+        if to not in table[current]:
+            noun = obj._meta.verbose_name
+            raise TransitionNotAllowed(
+                f"A {noun} that is {choices(current).label} cannot become {choices(to).label}.",
+                current=current,
+                target=to,
+            )
+        fields = dict(changes or {})
+        fields["status"] = to
+        fields["status_changed_at"] = timezone.now()
+        for name, value in fields.items():
+            setattr(locked, name, value)
+            setattr(obj, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+        obj.updated_at = locked.updated_at
+        record_event(
+            actor=actor,
+            action=f"{obj._meta.model_name}.status",
+            target=locked,
+            details={"from": current, "to": to, **(details or {})},
+        )
+    return obj

@@ -1,0 +1,285 @@
+"""Demo data: a customer, an operator, the brand table and a realistic mix of certificates.
+
+Idempotent: users, brands and products are matched by name, and the demo
+customer's certificates are only made when they have none.
+"""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from certificates.lifecycle import CertificateStatus as Status
+from certificates.lifecycle import RevocationStatus, transition
+from certificates.models import (
+    Application,
+    Brand,
+    Certificate,
+    DomainScope,
+    Order,
+    Product,
+    RevocationReason,
+    RevocationRequest,
+    ValidationType,
+)
+
+DEMO_USERS = (
+    # username, password, is_staff
+    ("demo", "demo", False),
+    ("operator", "operator", True),
+)
+
+BRANDS = (
+    # name, slug, issuer match, DV price a year
+    ("DigiCert", "digicert", "DigiCert", Decimal("299.00")),
+    ("GeoTrust", "geotrust", "GeoTrust", Decimal("149.00")),
+    ("GlobalSign", "globalsign", "GlobalSign", Decimal("249.00")),
+    ("vTrus", "vtrus", "vTrus", Decimal("99.00")),
+    ("CFCA", "cfca", "CFCA", Decimal("129.00")),
+)
+TYPE_FACTOR = {ValidationType.DV: 1, ValidationType.OV: 3, ValidationType.EV: 5}
+SCOPE_FACTOR = {DomainScope.SINGLE: 1, DomainScope.MULTIPLE: 1, DomainScope.WILDCARD: 4}
+
+# What the demo customer's overview shows. "issued_ran_out" are issued
+# certificates past their end date that the batch job has not expired yet:
+# they count and show as expired.
+MIX = {
+    "issued": 743,
+    "will_expire": 2,
+    Status.PENDING_APPLICATION: 74,
+    Status.CHECK_FAIL: 50,
+    "expired": 14,
+    "issued_ran_out": 3,
+    Status.VALIDATING: 8,
+    Status.REVOKING: 3,
+    Status.REVOKED: 4,
+}
+VALIDITY_DAYS = 199
+
+WORDS = [
+    "acme",
+    "northwind",
+    "bluepeak",
+    "contoso",
+    "fabrikam",
+    "tailspin",
+    "litware",
+    "wingtip",
+    "adventure",
+    "proseware",
+    "fourthcoffee",
+    "margie",
+    "alpine",
+    "blueyonder",
+    "coho",
+    "lucerne",
+    "humongous",
+    "wideworld",
+    "relecloud",
+    "trey",
+    "graphic",
+    "datum",
+    "southridge",
+    "woodgrove",
+    "fineart",
+    "cloudnine",
+    "brightpath",
+    "silverline",
+    "greenfield",
+    "redwood",
+    "ironbridge",
+]
+SUFFIXES = ("", "-tech", "-labs", "-group", "-online", "-shop", "-cloud", "-media")
+TLDS = ("com", "net", "io", "cn", "com.cn", "org", "co", "dev")
+SUBDOMAINS = ("www", "api", "shop", "mail", "portal", "m", "cdn", "admin", "pay", "app")
+ORGANIZATIONS = (
+    ("Northwind Traders Ltd.", "GB", "London"),
+    ("Contoso Pharmaceuticals Inc.", "US", "Seattle"),
+    ("Fabrikam Manufacturing Co., Ltd.", "CN", "Shanghai"),
+    ("Tailspin Toys GmbH", "DE", "Berlin"),
+    ("Wingtip Logistics Pte. Ltd.", "SG", "Singapore"),
+    ("Blue Yonder Airlines Inc.", "US", "Chicago"),
+    ("Lucerne Publishing AG", "CH", "Lucerne"),
+    ("Woodgrove Bank Co., Ltd.", "CN", "Hangzhou"),
+)
+CONTACTS = ("Li Wei", "Anna Schmidt", "James Miller", "Chen Jing", "Sofia Rossi", "Kenji Sato")
+
+
+class Command(BaseCommand):
+    help = "Create the demo customer, operator, brands, products and certificates (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            users = {name: self.user(name, password, staff) for name, password, staff in DEMO_USERS}
+            products = self.products()
+            demo = users["demo"]
+            if Certificate.objects.filter(owner=demo).exists():
+                self.stdout.write("Demo certificates already exist; nothing to add.")
+            else:
+                made = DemoCertificates(demo, products, random.Random(2026)).make()
+                self.stdout.write(f"Created {made} demo certificates.")
+        self.stdout.write(
+            "Demo logins: customer demo / demo, operator operator / operator (admin at /admin/)"
+        )
+
+    def user(self, username: str, password: str, staff: bool):
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"is_staff": staff, "email": f"{username}@example.com"},
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
+
+    def products(self) -> list[Product]:
+        products = []
+        for order, (name, slug, issuer_match, dv_price) in enumerate(BRANDS):
+            brand, _ = Brand.objects.update_or_create(
+                slug=slug,
+                defaults={"name": name, "issuer_match": issuer_match, "display_order": order},
+            )
+            for vtype, type_factor in TYPE_FACTOR.items():
+                for scope, scope_factor in SCOPE_FACTOR.items():
+                    if vtype == ValidationType.EV and scope == DomainScope.WILDCARD:
+                        continue  # not allowed by the CA/Browser Forum
+                    price = dv_price * type_factor * scope_factor
+                    extra = (price / 2).quantize(Decimal("1")) if scope == "multiple" else 0
+                    product, _ = Product.objects.update_or_create(
+                        brand=brand,
+                        validation_type=vtype,
+                        domain_scope=scope,
+                        defaults={"price_per_year": price, "price_per_extra_domain": extra},
+                    )
+                    products.append(product)
+        return products
+
+
+class DemoCertificates:
+    """Builds the demo customer's certificates through the lifecycle's transitions."""
+
+    def __init__(self, owner, products: list[Product], rng: random.Random):
+        self.owner = owner
+        self.products = products
+        self.rng = rng
+        self.now = timezone.now()
+
+    def make(self) -> int:
+        plan = [kind for kind, count in MIX.items() for _ in range(count)]
+        self.rng.shuffle(plan)
+        certificates = [self.purchase(kind, age) for age, kind in enumerate(plan)]
+        for certificate, kind in zip(certificates, plan, strict=True):
+            self.advance(certificate, kind)
+        return len(certificates)
+
+    def domains_for(self, product: Product, count: int) -> list[str]:
+        base = f"{self.rng.choice(WORDS)}{self.rng.choice(SUFFIXES)}.{self.rng.choice(TLDS)}"
+        if product.domain_scope == DomainScope.WILDCARD:
+            return [f"*.{base}"]
+        subdomains = self.rng.sample(SUBDOMAINS, count)
+        return [base if i == 0 else f"{sub}.{base}" for i, sub in enumerate(subdomains)]
+
+    def purchase(self, kind: str, age: int) -> Certificate:
+        product = self.rng.choice(self.products)
+        years = self.rng.choice((1, 1, 2))
+        domain_count = self.rng.randint(2, 5) if product.domain_scope == "multiple" else 1
+        unit_price = product.price_per_year + product.price_per_extra_domain * (domain_count - 1)
+        # Older purchases first, so the newest are at the top of the list.
+        bought = self.now - timedelta(days=400) + timedelta(minutes=age * 37)
+        order = Order.objects.create(
+            customer=self.owner,
+            product=product,
+            quantity=1,
+            years=years,
+            domain_count=domain_count,
+            unit_price=unit_price,
+            amount=unit_price * years,
+            paid_at=bought,
+            created_at=bought,
+        )
+        applied = kind != Status.PENDING_APPLICATION
+        domains = self.domains_for(product, domain_count) if applied else []
+        organization = self.rng.choice(ORGANIZATIONS) if product.validation_type != "DV" else None
+        certificate = Certificate.objects.create(
+            owner=self.owner,
+            order=order,
+            brand=product.brand,
+            validation_type=product.validation_type,
+            domain_scope=product.domain_scope,
+            domain_count=domain_count,
+            common_name=domains[0] if domains else "",
+            domains="\n".join(domains),
+            organization=organization[0] if organization and applied else "",
+            subscription_ends_at=bought + timedelta(days=365 * years),
+            created_at=bought,
+        )
+        if applied:
+            contact = self.rng.choice(CONTACTS)
+            Application.objects.create(
+                certificate=certificate,
+                domains="\n".join(domains),
+                contact_name=contact,
+                contact_email=f"{contact.split()[0].lower()}@{domains[0].lstrip('*.')}",
+                contact_phone="+86 571 8502 2088",
+                organization_name=organization[0] if organization else "",
+                organization_country=organization[1] if organization else "",
+                organization_city=organization[2] if organization else "",
+                key_type=self.rng.choice(Application.KeyType.values),
+                validation_method="review" if organization else self.rng.choice(("dns", "file")),
+                validation_token=f"{self.rng.getrandbits(128):032x}",
+                submitted_at=bought + timedelta(hours=2),
+            )
+        return certificate
+
+    def advance(self, certificate: Certificate, kind: str) -> None:
+        if kind == Status.PENDING_APPLICATION:
+            return
+        transition(certificate, Status.VALIDATING, details={"seed": True})
+        if kind == Status.VALIDATING:
+            return
+        if kind == Status.CHECK_FAIL:
+            reason = "The DNS TXT record _dnsauth was not found for the domain."
+            if certificate.validation_type != "DV":
+                reason = "The organization could not be verified from the documents given."
+            transition(certificate, Status.CHECK_FAIL, details={"reason": reason})
+            certificate.application.rejection_reason = reason
+            certificate.application.save(update_fields=["rejection_reason"])
+            return
+        transition(certificate, Status.ISSUED, changes=self.validity(kind))
+        if kind == "expired":
+            transition(certificate, Status.EXPIRED)
+        elif kind in (Status.REVOKING, Status.REVOKED):
+            self.revoke(certificate, complete=kind == Status.REVOKED)
+
+    def validity(self, kind: str) -> dict:
+        """End dates that put the certificate in the right counter."""
+        days_left = {
+            "will_expire": self.rng.randint(3, 25),
+            "expired": -self.rng.randint(5, 300),
+            "issued_ran_out": -self.rng.randint(1, 3),
+        }.get(kind, self.rng.randint(45, VALIDITY_DAYS - 1))
+        not_after = self.now + timedelta(days=days_left, hours=self.rng.randint(1, 20))
+        return {
+            "not_before": not_after - timedelta(days=VALIDITY_DAYS),
+            "not_after": not_after,
+            "key_algorithm": self.rng.choice(("RSA 2048", "ECC P-256")),
+        }
+
+    def revoke(self, certificate: Certificate, *, complete: bool) -> None:
+        transition(certificate, Status.REVOKING)
+        submitted = self.now - timedelta(days=self.rng.randint(0, 3))
+        request = RevocationRequest.objects.create(
+            certificate=certificate,
+            requested_by=self.owner,
+            reason=self.rng.choice(RevocationReason.values),
+            status=RevocationStatus.PENDING,
+            submitted_to_ca_at=submitted,
+            due_date=(submitted + timedelta(days=7)).date(),
+        )
+        if complete:
+            transition(request, RevocationStatus.COMPLETED, changes={"completed_at": self.now})
+            transition(certificate, Status.REVOKED)

@@ -1,0 +1,352 @@
+"""The certificate lifecycle's tables: what is sold, what was bought, and what happened."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from certificates.lifecycle import CertificateStatus, RevocationStatus
+
+
+class ValidationType(models.TextChoices):
+    DV = "DV", "DV (domain validation)"
+    OV = "OV", "OV (organization validation)"
+    EV = "EV", "EV (extended validation)"
+
+
+class DomainScope(models.TextChoices):
+    SINGLE = "single", "One domain"
+    MULTIPLE = "multiple", "Multiple domains"
+    WILDCARD = "wildcard", "Wildcard"
+
+
+class Source(models.TextChoices):
+    ISSUED = "issued", "Issued by the console"
+    UPLOADED = "uploaded", "Uploaded"
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Brand(TimestampedModel):
+    """A certificate brand customers can buy (the brand table operators edit)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    # Uploaded certificates get this brand when their issuer's organization
+    # contains this text (case-insensitive), e.g. "DigiCert".
+    issuer_match = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(TimestampedModel):
+    """One thing on sale: a brand's certificate of a type and domain scope, priced per year."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
+    validation_type = models.CharField(max_length=2, choices=ValidationType.choices)
+    domain_scope = models.CharField(max_length=10, choices=DomainScope.choices)
+    price_per_year = models.DecimalField(max_digits=10, decimal_places=2)
+    # Multi-domain certificates: each domain beyond the first costs this much a year.
+    price_per_extra_domain = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["brand", "validation_type", "domain_scope"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "validation_type", "domain_scope"], name="unique_product"
+            ),
+            # The CA/Browser Forum forbids wildcard EV certificates.
+            models.CheckConstraint(
+                condition=~Q(validation_type="EV", domain_scope="wildcard"),
+                name="no_ev_wildcard_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.validation_type} {self.get_domain_scope_display()}"
+
+
+class Order(TimestampedModel):
+    """A purchase: paid once, refunded (in part) when its certificates are revoked in time."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
+    quantity = models.PositiveIntegerField()
+    years = models.PositiveSmallIntegerField(choices=[(1, "1 year"), (2, "2 years")])
+    domain_count = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+
+class CertificateQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "CertificateQuerySet":
+        """What a customer can reach: their own certificates, less the ones they deleted."""
+        return self.filter(owner=user, deleted_at__isnull=True)
+
+
+class Certificate(TimestampedModel):
+    """A certificate in a customer's console: bought and issued here, or uploaded."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ISSUED)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+    )
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+    )
+    validation_type = models.CharField(max_length=2, choices=ValidationType.choices, blank=True)
+    domain_scope = models.CharField(max_length=10, choices=DomainScope.choices, blank=True)
+    domain_count = models.PositiveIntegerField(default=1)
+    # Uploaded certificates are named by their owner; names are unique per owner.
+    name = models.CharField(max_length=63, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=CertificateStatus.choices,
+        default=CertificateStatus.PENDING_APPLICATION,
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    # Read from the certificate itself once there is one.
+    common_name = models.CharField(max_length=255, blank=True)
+    # Every domain, one per line, lower case: the CN first, then the SANs.
+    domains = models.TextField(blank=True)
+    organization = models.CharField(max_length=255, blank=True)
+    issuer = models.CharField(max_length=1000, blank=True)
+    serial = models.CharField(max_length=64, blank=True)
+    fingerprint_sha256 = models.CharField(max_length=95, blank=True)
+    key_algorithm = models.CharField(max_length=32, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    certificate_pem = models.TextField(blank=True)
+    chain_pem = models.TextField(blank=True)
+    # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.keystore).
+    # Never decrypted for display; only for downloads of the customer's own bundle.
+    private_key_encrypted = models.TextField(blank=True, editable=False)
+
+    # A purchase's validity is a subscription: reissued until this date.
+    subscription_ends_at = models.DateTimeField(null=True, blank=True)
+    expiry_warnings_enabled = models.BooleanField(default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="cert_owner_recent"),
+            models.Index(fields=["owner", "status", "not_after"], name="cert_owner_status"),
+            # The expiry batch job scans issued certificates by end date.
+            models.Index(fields=["status", "not_after"], name="cert_status_not_after"),
+            models.Index(fields=["serial"], name="cert_serial"),
+            models.Index(fields=["fingerprint_sha256"], name="cert_fingerprint"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=~Q(name="") & Q(deleted_at__isnull=True),
+                name="unique_certificate_name_per_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.common_name or f"Certificate {self.pk}"
+
+    @property
+    def domain_list(self) -> list[str]:
+        return self.domains.split()
+
+    @property
+    def display_status(self) -> str:
+        """The status to show: a certificate past its end date is expired, batch job or not."""
+        if (
+            self.status == CertificateStatus.ISSUED
+            and self.not_after
+            and self.not_after <= timezone.now()
+        ):
+            return CertificateStatus.EXPIRED
+        return self.status
+
+    def get_display_status_display(self) -> str:
+        return CertificateStatus(self.display_status).label
+
+    @property
+    def days_left(self) -> int | None:
+        if self.not_after is None:
+            return None
+        return max((self.not_after - timezone.now()) // timedelta(days=1), 0)
+
+
+class Application(TimestampedModel):
+    """The request information for a console certificate, and how its validation went."""
+
+    class CsrSource(models.TextChoices):
+        SYSTEM = "system", "System-generated"
+        MANUAL = "manual", "Manual (paste a CSR)"
+
+    class KeyType(models.TextChoices):
+        RSA_2048 = "rsa2048", "RSA 2048"
+        RSA_3072 = "rsa3072", "RSA 3072"
+        RSA_4096 = "rsa4096", "RSA 4096"
+        EC_P256 = "ecp256", "ECC P-256"
+        EC_P384 = "ecp384", "ECC P-384"
+
+    class ValidationMethod(models.TextChoices):
+        DNS = "dns", "DNS TXT record"
+        FILE = "file", "File"
+        REVIEW = "review", "Organization review"
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.CASCADE, related_name="application"
+    )
+    domains = models.TextField(blank=True, help_text="Requested domains, one per line.")
+    contact_name = models.CharField(max_length=100, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    organization_name = models.CharField(max_length=255, blank=True)
+    organization_country = models.CharField(max_length=2, blank=True)
+    organization_state = models.CharField(max_length=128, blank=True)
+    organization_city = models.CharField(max_length=128, blank=True)
+    organization_address = models.CharField(max_length=255, blank=True)
+    csr_source = models.CharField(
+        max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
+    )
+    key_type = models.CharField(max_length=10, choices=KeyType.choices, blank=True)
+    csr_pem = models.TextField(blank=True)
+    validation_method = models.CharField(
+        max_length=10, choices=ValidationMethod.choices, blank=True
+    )
+    validation_token = models.CharField(max_length=128, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # What the last domain-validation check found, per domain.
+    check_results = models.JSONField(default=dict, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Shown to the customer on "Check Fail".
+    rejection_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["submitted_at"], name="application_submitted")]
+
+    def __str__(self) -> str:
+        return f"Application for {self.certificate}"
+
+
+class RevocationReason(models.IntegerChoices):
+    """RFC 5280 CRLReason codes a customer can choose."""
+
+    UNSPECIFIED = 0, "Unspecified"
+    KEY_COMPROMISE = 1, "Key compromise"
+    AFFILIATION_CHANGED = 3, "Affiliation changed"
+    SUPERSEDED = 4, "Superseded"
+    CESSATION_OF_OPERATION = 5, "Cessation of operation"
+
+
+class RevocationRequest(TimestampedModel):
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="revocation_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.PositiveSmallIntegerField(choices=RevocationReason.choices)
+    status = models.CharField(
+        max_length=24,
+        choices=RevocationStatus.choices,
+        default=RevocationStatus.AWAITING_CONFIRMATION,
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    # OV/EV: the applicant confirms by an emailed link before anything reaches the CA.
+    confirmation_email = models.EmailField(blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    submitted_to_ca_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "due_date"], name="revocation_queue")]
+        constraints = [
+            # At most one revocation under way per certificate.
+            models.UniqueConstraint(
+                fields=["certificate"],
+                condition=Q(status__in=["awaiting_confirmation", "pending"]),
+                name="one_open_revocation_per_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revocation of {self.certificate}"
+
+
+class AuditEvent(models.Model):
+    """Something that happened, kept even after the object it concerns is gone."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept as text so the log still reads right after a user is removed.
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=255)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'system'} {self.action} {self.object_repr}"
