@@ -1,0 +1,24 @@
+import pytest
+
+from tests.factories import make_user
+
+
+@pytest.fixture
+def customer(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_customer(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,84 @@
+"""Test data, made directly in the database.
+
+Fixtures put rows straight into a status (that is setting up a world, not
+changing one); the code under test changes statuses only through
+certificates.lifecycle.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from certificates.lifecycle import CertificateStatus as Status
+from certificates.models import Brand, Certificate, Order, Product
+
+_sequence = count(1)
+
+
+def make_user(username: str | None = None, *, password: str = "pw", **fields):
+    username = username or f"user{next(_sequence)}"
+    return get_user_model().objects.create_user(username, password=password, **fields)
+
+
+def make_brand(name: str = "DigiCert") -> Brand:
+    brand, _ = Brand.objects.get_or_create(
+        slug=name.lower(), defaults={"name": name, "issuer_match": name}
+    )
+    return brand
+
+
+def make_product(brand: Brand | None = None, validation_type="DV", domain_scope="single"):
+    product, _ = Product.objects.get_or_create(
+        brand=brand or make_brand(),
+        validation_type=validation_type,
+        domain_scope=domain_scope,
+        defaults={"price_per_year": Decimal("100.00")},
+    )
+    return product
+
+
+def make_order(customer, product: Product | None = None) -> Order:
+    return Order.objects.create(
+        customer=customer,
+        product=product or make_product(),
+        quantity=1,
+        years=1,
+        unit_price=Decimal("100.00"),
+        amount=Decimal("100.00"),
+        paid_at=timezone.now(),
+    )
+
+
+def certificate_fields(owner, *, status=Status.ISSUED, days_left: int | None = 100, **fields):
+    """The fields of a certificate in `status`, ending `days_left` days from now."""
+    now = timezone.now()
+    issued_like = status in (Status.ISSUED, Status.EXPIRED, Status.REVOKING, Status.REVOKED)
+    domain = fields.pop("domain", f"site{next(_sequence)}.example.com")
+    values = {
+        "owner": owner,
+        "status": status,
+        "brand": fields.pop("brand", None) or make_brand(),
+        "validation_type": "DV",
+        "domain_scope": "single",
+        "common_name": domain,
+        "domains": domain,
+    }
+    if issued_like and days_left is not None:
+        values["not_after"] = now + timedelta(days=days_left, hours=1)
+        values["not_before"] = values["not_after"] - timedelta(days=199)
+    values.update(fields)
+    return values
+
+
+def make_certificate(owner, **kwargs) -> Certificate:
+    return Certificate.objects.create(**certificate_fields(owner, **kwargs))
+
+
+def make_certificates(owner, number: int, **kwargs) -> list[Certificate]:
+    brand = kwargs.pop("brand", None) or make_brand()
+    return Certificate.objects.bulk_create(
+        Certificate(**certificate_fields(owner, brand=brand, **kwargs)) for _ in range(number)
+    )
