@@ -1,0 +1,95 @@
+"""Errors raised by the PKI core.
+
+Each error carries a plain-English ``message`` that can be shown to the customer as is.
+"""
+
+
+class PKIError(Exception):
+    """Base class for every problem with an uploaded certificate, key or file."""
+
+    default_message = "The certificate or private key could not be read."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotPEMError(PKIError):
+    default_message = (
+        "This is not PEM text. If you have a DER, PKCS#7 (.p7b) or PKCS#12 (.pfx/.p12) file, "
+        "convert it to PEM first with the converter."
+    )
+
+
+class DamagedPEMError(PKIError):
+    default_message = (
+        "A PEM block is damaged: its content is not valid. "
+        "Copy it again from the original file, including the BEGIN and END lines."
+    )
+
+
+class NoCertificateError(PKIError):
+    default_message = (
+        "No certificate was found. Paste the certificate in PEM format: "
+        "it starts with -----BEGIN CERTIFICATE-----."
+    )
+
+
+class NoKeyError(PKIError):
+    default_message = (
+        "No private key was found. Paste the private key in PEM format: it starts with "
+        "-----BEGIN PRIVATE KEY-----, -----BEGIN RSA PRIVATE KEY----- "
+        "or -----BEGIN EC PRIVATE KEY-----."
+    )
+
+
+class EncryptedKeyError(PKIError):
+    default_message = (
+        "The private key is encrypted (password-protected). Upload the key without a password."
+    )
+
+
+class KeyMismatchError(PKIError):
+    default_message = (
+        "The private key does not match any of the certificates. "
+        "Check that you uploaded the key that was used to request this certificate."
+    )
+
+
+class WeakKeyError(PKIError):
+    default_message = "The key is too weak. Use an RSA key of at least 2048 bits or an ECC key."
+
+    def __init__(self, message: str | None = None, *, key_size: int | None = None) -> None:
+        self.key_size = key_size
+        if message is None and key_size is not None:
+            message = (
+                f"The RSA key is only {key_size} bits. "
+                "Use an RSA key of at least 2048 bits or an ECC key."
+            )
+        super().__init__(message)
+
+
+class UnsupportedKeyError(PKIError):
+    default_message = (
+        "This type of key is not supported. Use an RSA (2048 bits or more), "
+        "ECC (P-256, P-384 or P-521) or Ed25519 key."
+    )
+
+
+class BrokenChainError(PKIError):
+    default_message = (
+        "The certificates do not form a chain: each certificate must be signed by the next one."
+    )
+
+
+class MultipleKeysError(PKIError):
+    default_message = "The text contains more than one private key. Upload only one private key."
+
+
+class ConversionError(PKIError):
+    default_message = (
+        "The file could not be read. Upload a DER, PKCS#7 (.p7b), PKCS#12 (.pfx/.p12) or PEM file."
+    )

@@ -1,0 +1,574 @@
+"""Read the PEM certificates and private keys that customers paste or upload."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+from certificates.pki.errors import (
+    BrokenChainError,
+    DamagedPEMError,
+    EncryptedKeyError,
+    KeyMismatchError,
+    MultipleKeysError,
+    NoCertificateError,
+    NoKeyError,
+    NotPEMError,
+    PKIError,
+    UnsupportedKeyError,
+    WeakKeyError,
+)
+
+# The private keys we accept for TLS certificates.
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+# Anything public_keys_match can compare: certificates and private keys carry a public key.
+KeyLike = PublicKeyTypes | PrivateKeyTypes | x509.Certificate
+
+MIN_RSA_KEY_SIZE = 2048
+
+# Curves that browsers accept for TLS certificates, with the names customers know them by.
+SUPPORTED_EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
+
+# The label may be followed by anything up to the matching END line; the backreference keeps a
+# key block from swallowing the certificate block that follows it.
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
+
+_DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9-]+$")
+
+_Extension = TypeVar("_Extension", bound=x509.ExtensionType)
+
+# The errors that cryptography raises when a certificate was not signed by another one.
+_SIGNATURE_ERRORS = (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm)
+
+
+# --- PEM blocks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PEMBlock:
+    """One -----BEGIN X----- ... -----END X----- block, with its RFC 1421 headers."""
+
+    label: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def is_private_key(self) -> bool:
+        return self.label.endswith("PRIVATE KEY")
+
+    @property
+    def is_encrypted(self) -> bool:
+        # PKCS#8 says so in its label; old OpenSSL (PKCS#1, SEC1) keys say so in a header.
+        return self.label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in self.headers.get(
+            "Proc-Type", ""
+        )
+
+    def decode(self) -> bytes:
+        """Return the DER bytes of the block, or raise DamagedPEMError."""
+        try:
+            return base64.b64decode(self.body, validate=True)
+        except (binascii.Error, ValueError):
+            raise DamagedPEMError(_damaged_message(self.label)) from None
+
+    def to_pem(self) -> str:
+        """Return the block as clean PEM text (LF line ends, 64-character lines)."""
+        lines = [f"-----BEGIN {self.label}-----"]
+        if self.headers:
+            lines += [f"{name}: {value}" for name, value in self.headers.items()]
+            lines.append("")
+        lines += [self.body[i : i + 64] for i in range(0, len(self.body), 64)]
+        lines.append(f"-----END {self.label}-----")
+        return "\n".join(lines) + "\n"
+
+
+def split_pem(text: str | bytes) -> list[PEMBlock]:
+    """Return every PEM block of the text, in order, ignoring any text between the blocks.
+
+    Raises NotPEMError for binary input and DamagedPEMError for a BEGIN line without a
+    matching END line (usually a paste that was cut off).
+    """
+    text = _as_text(text)
+    blocks = [_make_block(match) for match in _PEM_BLOCK.finditer(text)]
+    if len(_PEM_BEGIN.findall(text)) > len(blocks):
+        raise DamagedPEMError(
+            "A PEM block has a BEGIN line without a matching END line; the text may have been "
+            "cut off. Copy it again from the original file, including the BEGIN and END lines."
+        )
+    return blocks
+
+
+def _make_block(match: re.Match[str]) -> PEMBlock:
+    label, content = match.group(1), match.group(2)
+    headers: dict[str, str] = {}
+    body_lines: list[str] = []
+    for line in content.split("\n"):
+        line = line.strip()
+        # Headers ("Proc-Type: 4,ENCRYPTED") come before the base64 body, which has no colons.
+        if not body_lines and ":" in line:
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        elif line:
+            body_lines.append(line)
+    # Indented or re-wrapped pastes are fine: only the base64 characters matter.
+    body = "".join("".join(body_lines).split())
+    return PEMBlock(label=label, body=body, headers=headers)
+
+
+def _as_text(data: str | bytes) -> str:
+    if isinstance(data, bytes):
+        if b"\x00" in data or not (_is_utf8(data) or b"-----BEGIN " in data):
+            raise _not_pem_error(data)
+        # Only the ASCII inside the blocks matters; the text around them (a friendlyName in
+        # the Bag Attributes, say) may be in any encoding.
+        data = data.decode("utf-8", errors="replace")
+    # Windows editors add a byte-order mark and CRLF line ends.
+    return data.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_pem_error(data: bytes) -> NotPEMError:
+    # Imported here because convert.py builds on this module.
+    from certificates.pki.convert import detect_format
+
+    fmt = detect_format(data)
+    if fmt == "pkcs12":
+        return NotPEMError(
+            "This looks like a PKCS#12 (.pfx/.p12) file, not PEM text. Convert it to PEM first "
+            "with the converter (you will need the file's password)."
+        )
+    if fmt == "pkcs7":
+        return NotPEMError(
+            "This looks like a PKCS#7 (.p7b) file, not PEM text. "
+            "Convert it to PEM first with the converter."
+        )
+    if fmt == "der":
+        return NotPEMError(
+            "This looks like a binary DER file, not PEM text. "
+            "Convert it to PEM first with the converter."
+        )
+    return NotPEMError()
+
+
+def _damaged_message(label: str) -> str:
+    what = "certificate" if label in CERTIFICATE_LABELS else label.lower()
+    return (
+        f"The {what} block is damaged: the text between its BEGIN and END lines is not valid. "
+        "Copy it again from the original file."
+    )
+
+
+# --- Certificates -----------------------------------------------------------------------
+
+
+def load_certificates(text: str | bytes) -> list[x509.Certificate]:
+    """Return every certificate in a PEM text, in the order they appear."""
+    blocks = split_pem(text)
+    certificates = [_load_certificate_block(b) for b in blocks if b.label in CERTIFICATE_LABELS]
+    if certificates:
+        return certificates
+    labels = {block.label for block in blocks}
+    if "CERTIFICATE REQUEST" in labels or "NEW CERTIFICATE REQUEST" in labels:
+        raise NoCertificateError(
+            "This is a certificate signing request (CSR), not a certificate. Paste the "
+            "certificate that the certificate authority issued for it."
+        )
+    if "PKCS7" in labels:
+        raise NotPEMError(
+            "This is a PKCS#7 (.p7b) certificate bundle. "
+            "Convert it to PEM first with the converter."
+        )
+    if any(block.is_private_key for block in blocks):
+        raise NoCertificateError(
+            "This is a private key, not a certificate. Paste the certificate: "
+            "it starts with -----BEGIN CERTIFICATE-----."
+        )
+    raise NoCertificateError()
+
+
+def _load_certificate_block(block: PEMBlock) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(block.decode())
+    except ValueError:
+        raise DamagedPEMError(_damaged_message(block.label)) from None
+
+
+def certificate_to_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def certificates_to_pem(certs: Iterable[x509.Certificate]) -> str:
+    return "".join(certificate_to_pem(cert) for cert in certs)
+
+
+# --- Private keys -----------------------------------------------------------------------
+
+
+def load_private_key(text: str | bytes) -> PrivateKey:
+    """Return the one unencrypted RSA, EC or Ed25519 private key in a PEM text."""
+    blocks = split_pem(text)
+    key_blocks = _unique(block for block in blocks if block.is_private_key)
+    if not key_blocks:
+        if any(block.label in CERTIFICATE_LABELS for block in blocks):
+            raise NoKeyError(
+                "This is a certificate, not a private key. Paste the private key: it starts "
+                "with -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+            )
+        raise NoKeyError()
+    if len(key_blocks) > 1:
+        raise MultipleKeysError(
+            f"The text contains {len(key_blocks)} private keys. Upload only the private key "
+            "of this certificate."
+        )
+    key = load_private_key_block(key_blocks[0])
+    check_key_strength(key.public_key())
+    return key
+
+
+def load_private_key_block(block: PEMBlock, password: bytes | None = None) -> PrivateKey:
+    """Load one private key block; the password is used only if the block is encrypted."""
+    if block.label == "OPENSSH PRIVATE KEY":
+        raise UnsupportedKeyError(
+            "This is an OpenSSH key. Upload a PEM private key: it starts with "
+            "-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+        )
+    if not block.is_encrypted:
+        password = None
+    elif password is None:
+        raise EncryptedKeyError()
+    try:
+        # The PEM loader understands the Proc-Type/DEK-Info headers of old encrypted keys.
+        key = serialization.load_pem_private_key(block.to_pem().encode("ascii"), password)
+    except TypeError:
+        raise EncryptedKeyError() from None
+    except UnsupportedAlgorithm:
+        raise UnsupportedKeyError() from None
+    except ValueError as exc:
+        # cryptography reports explicit curves only in its message; anything else is damage.
+        if "explicit parameters are unsupported" in str(exc):
+            raise UnsupportedKeyError(
+                "This ECC key uses explicit curve parameters. Use a key on a named curve "
+                "(P-256, P-384 or P-521)."
+            ) from None
+        if password is not None:
+            raise EncryptedKeyError("The password of the private key is wrong.") from None
+        raise DamagedPEMError(_damaged_message(block.label)) from None
+    if not isinstance(key, PrivateKey):
+        raise UnsupportedKeyError(_unsupported_key_message(key))
+    return key
+
+
+def _unique(blocks: Iterable[PEMBlock]) -> list[PEMBlock]:
+    # The same key pasted twice is still one key.
+    unique: dict[tuple[str, str], PEMBlock] = {}
+    for block in blocks:
+        unique.setdefault((block.label, block.body), block)
+    return list(unique.values())
+
+
+def _unsupported_key_message(key: object) -> str:
+    return (
+        f"This is a {_key_type_name(key)} key, which is not supported. Use an RSA "
+        "(2048 bits or more), ECC (P-256, P-384 or P-521) or Ed25519 key."
+    )
+
+
+def _key_type_name(key: object) -> str:
+    # "DSAPrivateKey" -> "DSA", "X25519PrivateKey" -> "X25519"
+    name = type(key).__name__
+    for suffix in ("PrivateKey", "PublicKey"):
+        name = name.removesuffix(suffix)
+    return name or "unknown"
+
+
+def check_key_strength(public_key: PublicKeyTypes) -> None:
+    """Raise WeakKeyError or UnsupportedKeyError for a key we should not issue TLS with."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < MIN_RSA_KEY_SIZE:
+            raise WeakKeyError(key_size=public_key.key_size)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in SUPPORTED_EC_CURVES:
+            raise UnsupportedKeyError(
+                f"The ECC curve {public_key.curve.name} is not supported. "
+                "Use P-256, P-384 or P-521."
+            )
+    elif not isinstance(public_key, ed25519.Ed25519PublicKey):
+        raise UnsupportedKeyError(_unsupported_key_message(public_key))
+
+
+def public_keys_match(a: KeyLike, b: KeyLike) -> bool:
+    """Return True if two keys (public, private or a certificate's) are the same public key."""
+    return _public_key_der(a) == _public_key_der(b)
+
+
+def _public_key_der(key: KeyLike) -> bytes:
+    public_key = key.public_key() if hasattr(key, "public_key") else key
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def certificate_matches_key(cert: x509.Certificate, key: KeyLike) -> bool:
+    """Return True if the certificate was issued for this (public or private) key."""
+    try:
+        return public_keys_match(cert.public_key(), key)
+    except (ValueError, UnsupportedAlgorithm):
+        # A certificate with a key type cryptography cannot read cannot be this key's.
+        return False
+
+
+# --- Describing a certificate -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    common_name: str
+    domains: tuple[str, ...]
+    subject: str
+    issuer: str
+    issuer_organization: str
+    issuer_common_name: str
+    organization: str
+    serial: str
+    fingerprint_sha256: str
+    not_before: datetime
+    not_after: datetime
+    key_algorithm: str
+    key_size: int
+    key_description: str
+    is_ca: bool
+    self_signed: bool
+
+
+def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
+    common_name = _name_attribute(cert.subject, NameOID.COMMON_NAME)
+    key_algorithm, key_size, key_description = _describe_key(cert)
+    basic_constraints = _extension(cert, x509.BasicConstraints)
+    return CertificateInfo(
+        common_name=common_name,
+        domains=_domains(cert, common_name),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        issuer_organization=_name_attribute(cert.issuer, NameOID.ORGANIZATION_NAME),
+        issuer_common_name=_name_attribute(cert.issuer, NameOID.COMMON_NAME),
+        organization=_name_attribute(cert.subject, NameOID.ORGANIZATION_NAME),
+        serial=format(cert.serial_number, "X"),
+        fingerprint_sha256=":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256())),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key_algorithm=key_algorithm,
+        key_size=key_size,
+        key_description=key_description,
+        is_ca=bool(basic_constraints and basic_constraints.ca),
+        self_signed=_is_self_signed(cert),
+    )
+
+
+def _name_attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    attributes = name.get_attributes_for_oid(oid)
+    return str(attributes[0].value) if attributes else ""
+
+
+def _extension(cert: x509.Certificate, extension_type: type[_Extension]) -> _Extension | None:
+    try:
+        return cert.extensions.get_extension_for_class(extension_type).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:
+        raise PKIError(
+            "The certificate has an extension that cannot be read. "
+            "Check that it was issued by a standard certificate authority."
+        ) from None
+
+
+def _domains(cert: x509.Certificate, common_name: str) -> tuple[str, ...]:
+    names = []
+    if _looks_like_dns_name(common_name):
+        names.append(common_name)
+    san = _extension(cert, x509.SubjectAlternativeName)
+    if san is not None:
+        names += san.get_values_for_type(x509.DNSName)
+    return tuple(dict.fromkeys(name.lower() for name in names))
+
+
+def _looks_like_dns_name(value: str) -> bool:
+    # Only a CN such as "www.example.com" is a domain; "Example CA" or "10.0.0.1" is not.
+    try:
+        ipaddress.ip_address(value)
+        return False
+    except ValueError:
+        pass
+    return len(value) <= 253 and bool(_DNS_NAME.match(value.lower()))
+
+
+def _describe_key(cert: x509.Certificate) -> tuple[str, int, str]:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return "unknown", 0, "Unknown key"
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size, f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        curve = SUPPORTED_EC_CURVES.get(key.curve.name, key.curve.name)
+        return "EC", key.curve.key_size, f"ECC {curve}"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256, "Ed25519"
+    name = _key_type_name(key)
+    key_size = getattr(key, "key_size", 0)
+    return name, key_size, f"{name} {key_size}" if key_size else name
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    return _signed_by(cert, cert)
+
+
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except _SIGNATURE_ERRORS:
+        return False
+    return True
+
+
+# --- Certificate + key bundles ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateBundle:
+    leaf: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    private_key: PrivateKey
+    info: CertificateInfo
+
+    @property
+    def leaf_pem(self) -> str:
+        return certificate_to_pem(self.leaf)
+
+    @property
+    def chain_pem(self) -> str:
+        return certificates_to_pem(self.chain)
+
+    @property
+    def full_chain_pem(self) -> str:
+        return self.leaf_pem + self.chain_pem
+
+    @property
+    def private_key_pem(self) -> str:
+        """The key as unencrypted PKCS#8 PEM; the caller encrypts it before storing it."""
+        return private_key_to_pem(self.private_key)
+
+
+def private_key_to_pem(key: PrivateKeyTypes) -> str:
+    """Return the key as unencrypted PKCS#8 PEM text."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def parse_bundle(certificate_text: str | bytes, key_text: str | bytes) -> CertificateBundle:
+    """Read a certificate file (leaf and chain, in any order) and its private key.
+
+    The leaf is the certificate that matches the key; every other certificate must be part
+    of its chain, and each link of the chain must be signed by the next one.
+    """
+    certificates = _dedupe(load_certificates(certificate_text))
+    key = load_private_key(key_text)
+    leaf = _find_leaf(certificates, key)
+    check_key_strength(leaf.public_key())
+    others = [cert for cert in certificates if cert is not leaf]
+    chain = _build_chain(leaf, others)
+    return CertificateBundle(
+        leaf=leaf, chain=tuple(chain), private_key=key, info=describe_certificate(leaf)
+    )
+
+
+def _dedupe(certificates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    unique: dict[bytes, x509.Certificate] = {}
+    for cert in certificates:
+        unique.setdefault(cert.public_bytes(serialization.Encoding.DER), cert)
+    return list(unique.values())
+
+
+def _find_leaf(certificates: Sequence[x509.Certificate], key: PrivateKey) -> x509.Certificate:
+    matches = [cert for cert in certificates if certificate_matches_key(cert, key)]
+    if not matches:
+        raise KeyMismatchError()
+    if len(matches) > 1:
+        names = ", ".join(f'"{_display_name(cert)}"' for cert in matches)
+        raise BrokenChainError(
+            f"The file contains {len(matches)} certificates for this private key ({names}). "
+            "Keep only the certificate you want to upload and its chain."
+        )
+    return matches[0]
+
+
+def _build_chain(
+    leaf: x509.Certificate, others: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
+    remaining = list(others)
+    chain: list[x509.Certificate] = []
+    current = leaf
+    while remaining and not _is_self_signed(current):
+        candidates = [cert for cert in remaining if cert.subject == current.issuer]
+        if not candidates:
+            break
+        issuer = next((cert for cert in candidates if _signed_by(current, cert)), None)
+        if issuer is None:
+            raise BrokenChainError(
+                f'The certificate "{_display_name(current)}" was not signed by '
+                f'"{_display_name(candidates[0])}", although it names it as its issuer. '
+                "The intermediate certificate may belong to a different certificate authority: "
+                "download the chain again from the authority that issued your certificate."
+            )
+        chain.append(issuer)
+        remaining.remove(issuer)
+        current = issuer
+    if remaining:
+        raise BrokenChainError(_not_in_chain_message(leaf, current, remaining[0]))
+    return chain
+
+
+def _not_in_chain_message(
+    leaf: x509.Certificate, last: x509.Certificate, extra: x509.Certificate
+) -> str:
+    message = f'The certificate "{_display_name(extra)}" is not part of the chain of '
+    message += f'"{_display_name(leaf)}". '
+    if not _is_self_signed(last):
+        issuer = _name_attribute(last.issuer, NameOID.COMMON_NAME) or last.issuer.rfc4514_string()
+        message += (
+            f'"{_display_name(last)}" was issued by "{issuer}", which is missing from the file. '
+        )
+    return message + "Remove the certificates that do not belong to this chain."
+
+
+def _display_name(cert: x509.Certificate) -> str:
+    return (
+        _name_attribute(cert.subject, NameOID.COMMON_NAME)
+        or cert.subject.rfc4514_string()
+        or f"serial {cert.serial_number:X}"
+    )
