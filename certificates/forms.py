@@ -1,7 +1,20 @@
+from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.validators import RegexValidator
 
-from certificates.models import Brand
+from certificates.models import Brand, Certificate
+from certificates.pki import convert, errors, parsing
+from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
+
+# A full chain is a few kilobytes; these limits leave room for long chains
+# while keeping a pasted novel out of the parser.
+MAX_CERTIFICATE_SIZE = 64 * 1024
+MAX_KEY_SIZE = 16 * 1024
+MAX_CONVERT_SIZE = 256 * 1024
+
+# Errors that are about the key rather than the certificate file.
+KEY_ERRORS = (errors.KeyMismatchError,)
 
 
 class OverviewFilterForm(forms.Form):
@@ -26,3 +39,139 @@ class OverviewFilterForm(forms.Form):
             "brand": self.brands_by_slug.get(cleaned.get("brand", "")),
             "search": cleaned.get("q", ""),
         }
+
+
+def read_text_or_file(text: str, upload, *, limit: int) -> str | bytes:
+    """What the customer gave: the chosen file wins over pasted text."""
+    if upload is None:
+        return text
+    if upload.size > limit:
+        raise forms.ValidationError(f"The file is too large: at most {limit // 1024} KB.")
+    return upload.read()
+
+
+class UploadCertificateForm(forms.Form):
+    name = forms.CharField(
+        label="Certificate Name",
+        max_length=63,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]+$",
+                "Use only letters, digits, underscores (_) and hyphens (-).",
+            )
+        ],
+        help_text="Up to 63 letters, digits, _ and -.",
+    )
+    certificate = forms.CharField(
+        label="Certificate File",
+        required=False,
+        max_length=MAX_CERTIFICATE_SIZE,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        help_text="PEM text: the certificate, optionally followed by its chain.",
+    )
+    certificate_file = forms.FileField(
+        label="or choose a .pem/.crt file",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pem,.crt,.cer,.txt"}),
+    )
+    key = forms.CharField(
+        label="Certificate Key",
+        required=False,
+        max_length=MAX_KEY_SIZE,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        help_text="PEM text of the private key, without a password.",
+    )
+    key_file = forms.FileField(
+        label="or choose a .key file",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".key,.pem,.txt"}),
+    )
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.bundle: CertificateBundle | None = None
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if Certificate.objects.owned_by(self.owner).filter(name=name).exists():
+            raise forms.ValidationError("You already have a certificate with this name.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        certificates = self._read("certificate", MAX_CERTIFICATE_SIZE, parsing.load_certificates)
+        key = self._read("key", MAX_KEY_SIZE, parsing.load_private_key)
+        if certificates is None or key is None:
+            return cleaned
+        try:
+            self.bundle = parsing.build_bundle(certificates, key)
+        except errors.PKIError as error:
+            self.add_error("key" if isinstance(error, KEY_ERRORS) else "certificate", error.message)
+            return cleaned
+        fingerprint = self.bundle.info.fingerprint_sha256
+        if Certificate.objects.owned_by(self.owner).filter(fingerprint_sha256=fingerprint).exists():
+            self.add_error("certificate", "You have already uploaded this certificate.")
+        return cleaned
+
+    def _read(self, field: str, limit: int, load):
+        """Load one field (pasted or chosen file); its errors go on that field."""
+        if field in self.errors:
+            return None
+        try:
+            data = read_text_or_file(
+                self.cleaned_data.get(field, ""),
+                self.cleaned_data.get(f"{field}_file"),
+                limit=limit,
+            )
+            if not data or not data.strip():
+                raise forms.ValidationError(
+                    f"Paste the {self.fields[field].label.lower()} or choose a file."
+                )
+            return load(data)
+        except forms.ValidationError as error:
+            self.add_error(field, error)
+        except errors.PKIError as error:
+            self.add_error(field, error.message)
+        return None
+
+
+class ConvertForm(forms.Form):
+    file = forms.FileField(
+        label="Certificate file",
+        help_text="DER (.der/.cer), PKCS#7 (.p7b) or PKCS#12 (.pfx/.p12), at most 256 KB.",
+    )
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Only for a PKCS#12 file or an encrypted key.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.converted: convert.ConvertedPEM | None = None
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None:
+            return cleaned
+        if upload.size > MAX_CONVERT_SIZE:
+            self.add_error("file", "The file is too large: at most 256 KB.")
+            return cleaned
+        try:
+            self.converted = convert.convert_to_pem(upload.read(), cleaned.get("password"))
+        except errors.WrongPasswordError as error:
+            self.add_error("password", error.message)
+        except errors.PKIError as error:
+            self.add_error("file", error.message)
+        return cleaned

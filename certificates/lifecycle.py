@@ -7,6 +7,7 @@ applies the change and records it in the audit log, all in one transaction.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -59,6 +60,11 @@ _TABLES: Mapping[str, tuple[Mapping[str, frozenset[str]], type[models.TextChoice
     "certificates.Certificate": (CERTIFICATE_TRANSITIONS, CertificateStatus),
     "certificates.RevocationRequest": (REVOCATION_TRANSITIONS, RevocationStatus),
 }
+
+
+def status_for_upload(not_after: datetime, now: datetime) -> CertificateStatus:
+    """The status an uploaded certificate starts in: it arrives issued, or already over."""
+    return _C.EXPIRED if not_after <= now else _C.ISSUED
 
 
 class TransitionNotAllowed(Exception):

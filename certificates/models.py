@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates.lifecycle import CertificateStatus, RevocationStatus
@@ -25,6 +26,10 @@ class DomainScope(models.TextChoices):
 class Source(models.TextChoices):
     ISSUED = "issued", "Issued by the console"
     UPLOADED = "uploaded", "Uploaded"
+
+
+# A certificate from this console can be deleted once it is in one of these.
+DELETABLE_STATUSES = frozenset({CertificateStatus.EXPIRED, CertificateStatus.REVOKED})
 
 
 class TimestampedModel(models.Model):
@@ -176,10 +181,19 @@ class Certificate(TimestampedModel):
                 condition=~Q(name="") & Q(deleted_at__isnull=True),
                 name="unique_certificate_name_per_owner",
             ),
+            # The same certificate cannot be kept twice in one console.
+            models.UniqueConstraint(
+                fields=["owner", "fingerprint_sha256"],
+                condition=~Q(fingerprint_sha256="") & Q(deleted_at__isnull=True),
+                name="unique_certificate_fingerprint_per_owner",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name or self.common_name or f"Certificate {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("certificates:detail", args=[self.pk])
 
     @property
     def domain_list(self) -> list[str]:
@@ -198,6 +212,25 @@ class Certificate(TimestampedModel):
 
     def get_display_status_display(self) -> str:
         return CertificateStatus(self.display_status).label
+
+    @property
+    def delete_refusal(self) -> str | None:
+        """Why this certificate cannot be deleted now, or None when it can.
+
+        Uploaded certificates go at any time; one from this console only once it
+        has expired or been revoked, so a live certificate is never dropped unrevoked.
+        """
+        status = self.display_status
+        if self.source == Source.UPLOADED or status in DELETABLE_STATUSES:
+            return None
+        if status == CertificateStatus.ISSUED:
+            return "This certificate is issued and still valid: revoke it first, then delete it."
+        return f"A certificate that is {CertificateStatus(status).label} cannot be deleted."
+
+    @property
+    def offers_delete(self) -> bool:
+        """Whether the list offers Delete: when it can be deleted, or must be revoked first."""
+        return self.display_status == CertificateStatus.ISSUED or self.delete_refusal is None
 
     @property
     def days_left(self) -> int | None:

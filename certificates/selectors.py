@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Brand, Certificate
+from certificates.pki import parsing
 
 WILL_EXPIRE = "will_expire"
 
@@ -89,3 +91,39 @@ def certificate_list(
 
 def brands() -> QuerySet[Brand]:
     return Brand.objects.all()
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    subject: str
+    issuer: str
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class CertificateDetails:
+    """What the details page reads from the stored certificate itself."""
+
+    subject: str
+    fingerprint_sha1: str
+    chain: tuple[ChainEntry, ...]
+
+
+def certificate_details(certificate: Certificate) -> CertificateDetails | None:
+    """The certificate and chain as X.509 objects say; None until there is a certificate."""
+    if not certificate.certificate_pem:
+        return None
+    leaf, *_ = parsing.load_certificates(certificate.certificate_pem)
+    chain = parsing.load_certificates(certificate.chain_pem) if certificate.chain_pem else []
+    return CertificateDetails(
+        subject=leaf.subject.rfc4514_string(),
+        fingerprint_sha1=":".join(f"{b:02X}" for b in leaf.fingerprint(hashes.SHA1())),
+        chain=tuple(
+            ChainEntry(
+                subject=cert.subject.rfc4514_string(),
+                issuer=cert.issuer.rfc4514_string(),
+                not_after=cert.not_valid_after_utc,
+            )
+            for cert in chain
+        ),
+    )

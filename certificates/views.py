@@ -1,26 +1,52 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from certificates import selectors
-from certificates.forms import OverviewFilterForm
+from certificates import selectors, services
+from certificates.forms import ConvertForm, OverviewFilterForm, UploadCertificateForm
+from certificates.models import Certificate
+
+# HTMX events the pages listen for (see static/js/console.js and the templates).
+CERTIFICATES_CHANGED = "certificatesChanged"
+CLOSE_DIALOG = "closeDialog"
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict, *, fragment: str
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    fragment: str,
+    fragments: frozenset[str] = frozenset(),
+    status: int = 200,
 ) -> HttpResponse:
-    """The whole page, or for an HTMX request only the named fragment of it.
+    """The whole page, or for an HTMX request only a named fragment of it.
 
-    A history-restore request (the back button after htmx's cache was emptied)
-    needs the whole page again.
+    The fragment is `fragment`, or the one the request targets when it is one
+    of `fragments`. A history-restore request (the back button after htmx's
+    cache was emptied) needs the whole page again.
     """
     partial = request.htmx and not request.htmx.history_restore_request
-    response = render(request, f"{template}#{fragment}" if partial else template, context)
-    patch_vary_headers(response, ["HX-Request"])
+    if partial and request.htmx.target in fragments:
+        fragment = request.htmx.target
+    name = f"{template}#{fragment}" if partial else template
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
+    """A certificate of the signed-in customer; anyone else's is a 404, never a 403."""
+    return get_object_or_404(Certificate.objects.owned_by(request.user), pk=pk)
 
 
 @require_GET
@@ -42,9 +68,112 @@ def overview(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number),
     }
-    if not request.htmx:
+    if not request.htmx or request.htmx.target == "counters":
         counts = selectors.certificate_counters(owner=request.user)
         context["counters"] = [
             (tab, counts[str(tab.key) or "total"]) for tab in selectors.COUNTER_TABS
         ]
-    return render_page(request, "certificates/overview.html", context, fragment="certificate-list")
+    return render_page(
+        request,
+        "certificates/overview.html",
+        context,
+        fragment="certificate-list",
+        fragments=frozenset({"counters"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadCertificateForm(owner=request.user)
+    if request.method == "POST":
+        if "prefill" in request.POST:
+            # From the converter: open the dialog with its PEM output filled in.
+            form = UploadCertificateForm(
+                owner=request.user,
+                initial={
+                    "certificate": request.POST.get("certificate", ""),
+                    "key": request.POST.get("key", ""),
+                },
+            )
+        else:
+            form = UploadCertificateForm(request.POST, request.FILES, owner=request.user)
+            if form.is_valid():
+                try:
+                    certificate = services.upload_certificate(
+                        owner=request.user, name=form.cleaned_data["name"], bundle=form.bundle
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    return upload_succeeded(request, certificate)
+    return render_page(request, "certificates/upload.html", {"form": form}, fragment="dialog")
+
+
+def on_overview(request: HttpRequest) -> bool:
+    """Whether an HTMX request came from the overview, which refreshes its list in place."""
+    current = request.htmx.current_url_abs_path or "" if request.htmx else ""
+    return urlsplit(current).path == reverse("certificates:overview")
+
+
+def list_changed() -> HttpResponse:
+    """Close the dialog and let the overview's list and counters fetch themselves again."""
+    response = HttpResponse(status=204)
+    trigger_client_event(response, CERTIFICATES_CHANGED)
+    return trigger_client_event(response, CLOSE_DIALOG)
+
+
+def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResponse:
+    if on_overview(request):
+        return list_changed()
+    messages.success(request, f"Certificate {certificate.name} was uploaded.")
+    if request.htmx:
+        return HttpResponseClientRedirect(certificate.get_absolute_url())
+    return redirect(certificate)
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    context = {
+        "certificate": certificate,
+        "details": selectors.certificate_details(certificate),
+        "application": getattr(certificate, "application", None),
+    }
+    return render(request, "certificates/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    refusal = certificate.delete_refusal
+    if request.method == "POST" and not refusal:
+        try:
+            services.delete_certificate(certificate=certificate, actor=request.user)
+        except ValidationError as error:
+            refusal = error.message
+        else:
+            if on_overview(request):
+                return list_changed()
+            messages.success(request, f"Certificate {certificate} was deleted.")
+            if request.htmx:
+                return HttpResponseClientRedirect(reverse("certificates:overview"))
+            return redirect("certificates:overview")
+    context = {"certificate": certificate, "refusal": refusal}
+    return render_page(request, "certificates/delete.html", context, fragment="dialog")
+
+
+@require_POST
+def expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    enabled = request.POST.get("enabled") == "on"
+    services.set_expiry_warnings(certificate=certificate, enabled=enabled, actor=request.user)
+    state = "on" if enabled else "off"
+    messages.success(request, f"Expiry warnings for this certificate are {state}.")
+    return redirect(certificate)
+
+
+@require_http_methods(["GET", "POST"])
+def convert(request: HttpRequest) -> HttpResponse:
+    form = ConvertForm(request.POST or None, request.FILES or None)
+    converted = form.converted if request.method == "POST" and form.is_valid() else None
+    return render(request, "certificates/convert.html", {"form": form, "converted": converted})

@@ -3,9 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from certificates import views as certificate_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="certificates:overview"), name="home"),
     path("certificates/", include("certificates.urls")),
+    path("tools/convert/", certificate_views.convert, name="convert"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -11,7 +11,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from certificates.pki.errors import ConversionError, EncryptedKeyError, PKIError
+from certificates.pki.errors import (
+    ConversionError,
+    EncryptedKeyError,
+    PKIError,
+    WrongPasswordError,
+)
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
     certificate_matches_key,
@@ -117,14 +122,11 @@ def _from_pkcs12(data: bytes, password: str | None) -> ConvertedPEM:
     except (ValueError, UnsupportedAlgorithm):
         # OpenSSL cannot tell a wrong password from a damaged file.
         if password is None:
-            raise ConversionError(
+            raise WrongPasswordError(
                 "Wrong password: this PKCS#12 (.pfx/.p12) file is password-protected. "
                 "Enter its password."
             ) from None
-        raise ConversionError(
-            "Wrong password for this PKCS#12 (.pfx/.p12) file, or the file is damaged. "
-            "Enter the password that was set when the file was exported."
-        ) from None
+        raise WrongPasswordError() from None
     certificates = [p12.cert.certificate] if p12.cert else []
     certificates += [extra.certificate for extra in p12.additional_certs]
     if p12.key is not None:
@@ -162,11 +164,11 @@ def _load_der_private_key(data: bytes, password: str | None) -> PrivateKeyTypes:
         return serialization.load_der_private_key(data, None)
     except TypeError:
         if password is None:
-            raise ConversionError("The private key is encrypted. Enter its password.") from None
+            raise WrongPasswordError("The private key is encrypted. Enter its password.") from None
     try:
         return serialization.load_der_private_key(data, password.encode("utf-8"))
     except (ValueError, UnsupportedAlgorithm):
-        raise ConversionError("Wrong password for the private key.") from None
+        raise WrongPasswordError("Wrong password for the private key.") from None
 
 
 def _from_pem(data: bytes, password: str | None) -> ConvertedPEM:
@@ -186,7 +188,7 @@ def _from_pem(data: bytes, password: str | None) -> ConvertedPEM:
             message = (
                 exc.message if password else "The private key is encrypted. Enter its password."
             )
-            raise ConversionError(message) from None
+            raise WrongPasswordError(message) from None
     if not certificates and key is None:
         raise ConversionError("No certificate or private key was found in the PEM text.")
     return _result(certificates, key)

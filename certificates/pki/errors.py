@@ -93,3 +93,10 @@ class ConversionError(PKIError):
     default_message = (
         "The file could not be read. Upload a DER, PKCS#7 (.p7b), PKCS#12 (.pfx/.p12) or PEM file."
     )
+
+
+class WrongPasswordError(ConversionError):
+    default_message = (
+        "Wrong password for this PKCS#12 (.pfx/.p12) file, or the file is damaged. "
+        "Enter the password that was set when the file was exported."
+    )

@@ -496,8 +496,12 @@ def parse_bundle(certificate_text: str | bytes, key_text: str | bytes) -> Certif
     The leaf is the certificate that matches the key; every other certificate must be part
     of its chain, and each link of the chain must be signed by the next one.
     """
-    certificates = _dedupe(load_certificates(certificate_text))
-    key = load_private_key(key_text)
+    return build_bundle(load_certificates(certificate_text), load_private_key(key_text))
+
+
+def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> CertificateBundle:
+    """The bundle of certificates and a key already loaded (see parse_bundle)."""
+    certificates = _dedupe(certificates)
     leaf = _find_leaf(certificates, key)
     check_key_strength(leaf.public_key())
     others = [cert for cert in certificates if cert is not leaf]
