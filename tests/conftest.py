@@ -2,6 +2,9 @@ import pytest
 
 from tests.factories import make_user
 
+# Certificates and keys made with cryptography, shared by the PKI core and the views' tests.
+pytest_plugins = ["tests.pki_material"]
+
 
 @pytest.fixture
 def customer(db):

@@ -1,4 +1,4 @@
-"""Test material built in memory: keys, a root -> intermediate -> leaf chain and odd certificates.
+"""Test material made in memory: keys, a root -> intermediate -> leaf chain, odd certificates.
 
 Keys and certificates are session-scoped because RSA key generation is slow.
 """

@@ -1,0 +1,455 @@
+"""The Upload Certificate dialog: what it accepts, what it refuses and what it keeps."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from certificates.keystore import decrypt_private_key
+from certificates.models import AuditEvent, Certificate
+from tests.factories import make_brand, make_certificate
+from tests.pki_material import Issued, build_certificate
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("certificates:upload")
+HTMX_FROM_OVERVIEW = {
+    "HTTP_HX_REQUEST": "true",
+    "HTTP_HX_CURRENT_URL": "http://testserver/certificates/?status=issued",
+}
+
+KEY_FORMATS = {
+    "pkcs8": serialization.PrivateFormat.PKCS8,
+    "traditional": serialization.PrivateFormat.TraditionalOpenSSL,  # PKCS#1 / SEC1
+}
+
+
+def key_pem(key, private_format=serialization.PrivateFormat.PKCS8) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, private_format, serialization.NoEncryption()
+    ).decode()
+
+
+def upload(client, *, name="my-cert", certificate="", key="", files=None, **headers):
+    data = {"name": name, "certificate": certificate, "key": key, **(files or {})}
+    return client.post(UPLOAD, data, **headers)
+
+
+def field_errors(response) -> dict[str, list[str]]:
+    return {field: list(errors) for field, errors in response.context["form"].errors.items()}
+
+
+def assert_refused(response, field: str, message_part: str) -> None:
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert any(message_part in message for message in errors.get(field, [])), errors
+    assert not Certificate.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def leaf_of():
+    """A leaf for any key, issued by a two-level CA made once for this module."""
+    root = build_certificate("Upload Root CA", ec.generate_private_key(ec.SECP384R1()), is_ca=True)
+    intermediate = build_certificate(
+        "GeoTrust TLS RSA CA G1",
+        ec.generate_private_key(ec.SECP256R1()),
+        root,
+        is_ca=True,
+        organization="DigiCert Inc",
+    )
+
+    def make(key, name="shop.example.com", **kwargs) -> tuple[Issued, Issued, Issued]:
+        leaf = build_certificate(name, key, intermediate, dns_names=[name, f"www.{name}"], **kwargs)
+        return leaf, intermediate, root
+
+    return make
+
+
+KEYS = {
+    "rsa2048": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    "rsa3072": lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072),
+    "rsa4096": lambda: rsa.generate_private_key(public_exponent=65537, key_size=4096),
+    "ecp256": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "ecp384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    "ed25519": ed25519.Ed25519PrivateKey.generate,
+}
+KEY_DESCRIPTIONS = {
+    "rsa2048": "RSA 2048",
+    "rsa3072": "RSA 3072",
+    "rsa4096": "RSA 4096",
+    "ecp256": "ECC P-256",
+    "ecp384": "ECC P-384",
+    "ed25519": "Ed25519",
+}
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return {name: make() for name, make in KEYS.items()}
+
+
+# Ed25519 keys exist only in PKCS#8.
+KEY_CASES = [
+    (key_type, key_format)
+    for key_type in KEYS
+    for key_format in KEY_FORMATS
+    if not (key_type == "ed25519" and key_format == "traditional")
+]
+
+
+@pytest.mark.parametrize(("key_type", "key_format"), KEY_CASES)
+def test_upload_accepts_each_key_type_and_format(
+    customer_client, keys, leaf_of, key_type, key_format
+):
+    key = keys[key_type]
+    leaf, intermediate, _ = leaf_of(key)
+
+    response = upload(
+        customer_client,
+        certificate=leaf.cert_pem + intermediate.cert_pem,
+        key=key_pem(key, KEY_FORMATS[key_format]),
+    )
+
+    assert response.status_code == 302
+    certificate = Certificate.objects.get()
+    assert response["Location"] == certificate.get_absolute_url()
+    assert certificate.key_algorithm == KEY_DESCRIPTIONS[key_type]
+    assert certificate.status == "issued"
+    assert certificate.source == "uploaded"
+
+
+@pytest.mark.parametrize(
+    "order", ["leaf_then_chain", "chain_then_leaf", "root_included_shuffled", "leaf_only"]
+)
+def test_upload_reads_the_chain_in_any_order(customer_client, keys, leaf_of, order):
+    leaf, intermediate, root = leaf_of(keys["ecp256"])
+    text = {
+        "leaf_then_chain": leaf.cert_pem + intermediate.cert_pem,
+        "chain_then_leaf": intermediate.cert_pem + leaf.cert_pem,
+        "root_included_shuffled": root.cert_pem + leaf.cert_pem + intermediate.cert_pem,
+        "leaf_only": leaf.cert_pem,
+    }[order]
+
+    upload(customer_client, certificate=text, key=leaf.key_pem)
+
+    certificate = Certificate.objects.get()
+    assert certificate.certificate_pem == leaf.cert_pem
+    expected_chain = {
+        "leaf_only": "",
+        "root_included_shuffled": intermediate.cert_pem + root.cert_pem,
+    }.get(order, intermediate.cert_pem)
+    assert certificate.chain_pem == expected_chain
+
+
+def test_upload_keeps_what_the_certificate_says(customer_client, keys, leaf_of):
+    brand = make_brand("DigiCert")
+    leaf, intermediate, _ = leaf_of(keys["rsa2048"], organization="Example Shop Ltd")
+
+    upload(customer_client, certificate=leaf.cert_pem + intermediate.cert_pem, key=leaf.key_pem)
+
+    certificate = Certificate.objects.get()
+    assert certificate.name == "my-cert"
+    assert certificate.domain_list == ["shop.example.com", "www.shop.example.com"]
+    assert certificate.common_name == "shop.example.com"
+    assert certificate.organization == "Example Shop Ltd"
+    assert certificate.brand == brand  # the issuer names DigiCert Inc
+    assert certificate.serial == format(leaf.cert.serial_number, "X")
+    assert certificate.not_after == leaf.cert.not_valid_after_utc
+    assert certificate.not_before == leaf.cert.not_valid_before_utc
+    assert "GeoTrust TLS RSA CA G1" in certificate.issuer
+    assert len(certificate.fingerprint_sha256.split(":")) == 32
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_id) == ("certificate.upload", str(certificate.pk))
+
+
+def test_upload_of_an_expired_certificate_lands_in_expired(customer_client, keys, leaf_of):
+    now = datetime.now(UTC)
+    leaf, _, _ = leaf_of(
+        keys["ecp256"],
+        name="old.example.com",
+        not_before=now - timedelta(days=300),
+        not_after=now - timedelta(days=1),
+    )
+    upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+    assert Certificate.objects.get().status == "expired"
+
+
+def test_upload_tolerates_crlf_and_bag_attributes(customer_client, keys, leaf_of, bag_attributes):
+    leaf, intermediate, _ = leaf_of(keys["rsa2048"])
+    text = bag_attributes(leaf, [intermediate]).replace("\n", "\r\n")
+
+    response = upload(customer_client, certificate=text, key=text)
+
+    assert response.status_code == 302
+    assert Certificate.objects.get().chain_pem == intermediate.cert_pem
+
+
+def test_upload_accepts_ec_key_with_ec_parameters_block(customer_client, keys, leaf_of):
+    key = keys["ecp256"]
+    leaf, _, _ = leaf_of(key)
+    parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+
+    upload(
+        customer_client,
+        certificate=leaf.cert_pem,
+        key=parameters + key_pem(key, KEY_FORMATS["traditional"]),
+    )
+
+    assert Certificate.objects.count() == 1
+
+
+def test_upload_accepts_chosen_files(customer_client, keys, leaf_of):
+    leaf, intermediate, _ = leaf_of(keys["ecp256"])
+    files = {
+        "certificate_file": SimpleUploadedFile(
+            "cert.pem", (leaf.cert_pem + intermediate.cert_pem).encode()
+        ),
+        "key_file": SimpleUploadedFile("cert.key", leaf.key_pem.encode()),
+    }
+
+    response = upload(customer_client, files=files)
+
+    assert response.status_code == 302
+    assert Certificate.objects.get().chain_pem == intermediate.cert_pem
+
+
+def test_stored_row_holds_no_plaintext_key(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["rsa2048"])
+    upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM certificates_certificate")
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert "PRIVATE KEY" not in row
+    body = "".join(leaf.key_pem.splitlines()[1:-1])
+    assert body[:40] not in row.replace("\n", "")
+    stored = Certificate.objects.get().private_key_encrypted
+    assert decrypt_private_key(stored) == key_pem(keys["rsa2048"])
+
+
+def test_htmx_upload_from_the_overview_closes_the_dialog_and_refreshes_the_list(
+    customer_client, keys, leaf_of
+):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+
+    response = upload(
+        customer_client, certificate=leaf.cert_pem, key=leaf.key_pem, **HTMX_FROM_OVERVIEW
+    )
+
+    assert response.status_code == 204
+    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
+    assert Certificate.objects.count() == 1
+
+
+def test_htmx_get_renders_the_dialog_fragment_with_the_notice(customer_client):
+    response = customer_client.get(UPLOAD, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="modal-content">')
+    assert (
+        "In order to better protect your certificate data security, uploaded certificates do not "
+        "support downloading!" in html
+    )
+    for label in ("Certificate Name", "Certificate File", "Certificate Key"):
+        assert label in html
+    assert ">OK</button>" in html
+
+
+def test_htmx_refusal_re_renders_the_dialog_with_the_errors(customer_client):
+    response = upload(customer_client, name="", **HTMX_FROM_OVERVIEW)
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<div class="modal-content">')
+    assert "This field is required." in response.content.decode()
+
+
+# --- refusals: each on its field, nothing saved ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "This field is required."),
+        ("x" * 64, "at most 63 characters"),
+        ("my cert", "Use only letters, digits, underscores (_) and hyphens (-)."),
+        ("证书", "Use only letters, digits"),
+        ("a.b", "Use only letters, digits"),
+    ],
+)
+def test_upload_rejects_bad_names(customer_client, keys, leaf_of, name, message):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    assert_refused(
+        upload(customer_client, name=name, certificate=leaf.cert_pem, key=leaf.key_pem),
+        "name",
+        message,
+    )
+
+
+def test_upload_rejects_a_name_already_used_by_this_customer(
+    customer_client, customer, keys, leaf_of
+):
+    make_certificate(customer, name="my-cert", source="uploaded")
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    response = upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+    assert response.status_code == 200
+    assert field_errors(response)["name"] == ["You already have a certificate with this name."]
+    assert Certificate.objects.count() == 1
+
+
+def test_same_name_is_fine_for_another_customer(customer_client, other_customer, keys, leaf_of):
+    make_certificate(other_customer, name="my-cert", source="uploaded")
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    assert upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem).status_code == 302
+
+
+def test_upload_rejects_the_same_certificate_twice(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+
+    response = upload(customer_client, name="again", certificate=leaf.cert_pem, key=leaf.key_pem)
+
+    assert field_errors(response)["certificate"] == ["You have already uploaded this certificate."]
+    assert Certificate.objects.count() == 1
+
+
+def test_upload_rejects_der_bytes_pointing_to_the_converter(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    der = leaf.cert.public_bytes(serialization.Encoding.DER)
+    files = {"certificate_file": SimpleUploadedFile("cert.der", der)}
+    assert_refused(upload(customer_client, key=leaf.key_pem, files=files), "certificate", "convert")
+
+
+def test_upload_rejects_a_pkcs12_file_pointing_to_the_converter(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    pfx = pkcs12.serialize_key_and_certificates(
+        b"x", leaf.key, leaf.cert, None, serialization.BestAvailableEncryption(b"pw")
+    )
+    files = {"certificate_file": SimpleUploadedFile("cert.pfx", pfx)}
+    response = upload(customer_client, key=leaf.key_pem, files=files)
+    assert_refused(response, "certificate", "PKCS#12")
+    assert_refused(response, "certificate", "converter")
+
+
+def test_upload_rejects_missing_certificate_and_key(customer_client):
+    response = upload(customer_client)
+    assert_refused(response, "certificate", "Paste the certificate file or choose a file.")
+    assert_refused(response, "key", "Paste the certificate key or choose a file.")
+
+
+def test_upload_rejects_text_without_a_certificate(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    assert_refused(
+        upload(customer_client, certificate="hello", key=leaf.key_pem),
+        "certificate",
+        "No certificate",
+    )
+
+
+def test_upload_rejects_text_without_a_key(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    assert_refused(
+        upload(customer_client, certificate=leaf.cert_pem, key=leaf.cert_pem),
+        "key",
+        "not a private key",
+    )
+
+
+def test_upload_rejects_key_that_does_not_match(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    other = key_pem(keys["ecp384"])
+    assert_refused(
+        upload(customer_client, certificate=leaf.cert_pem, key=other), "key", "does not match"
+    )
+
+
+def test_upload_rejects_an_encrypted_key_saying_so(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    encrypted = leaf.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    ).decode()
+    assert_refused(
+        upload(customer_client, certificate=leaf.cert_pem, key=encrypted), "key", "encrypted"
+    )
+
+
+def test_upload_rejects_rsa_under_2048_bits(customer_client, leaf_of, rsa_1024_key):
+    leaf, _, _ = leaf_of(rsa_1024_key)
+    assert_refused(
+        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem), "key", "1024 bits"
+    )
+
+
+def test_upload_rejects_a_chain_that_does_not_sign_each_other(
+    customer_client, rsa_leaf, foreign_intermediate_ca
+):
+    text = rsa_leaf.cert_pem + foreign_intermediate_ca.cert_pem
+    assert_refused(
+        upload(customer_client, certificate=text, key=rsa_leaf.key_pem),
+        "certificate",
+        "was not signed by",
+    )
+
+
+def test_upload_rejects_an_unrelated_certificate_in_the_chain(
+    customer_client, ec_leaf, unrelated_ca
+):
+    text = ec_leaf.cert_pem + unrelated_ca.cert_pem
+    assert_refused(
+        upload(customer_client, certificate=text, key=ec_leaf.key_pem),
+        "certificate",
+        "not part of the chain",
+    )
+
+
+def test_upload_rejects_oversized_fields(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"])
+    huge = leaf.cert_pem + "x" * 70_000
+    response = upload(customer_client, certificate=huge, key=leaf.key_pem + " " * 20_000)
+    assert_refused(response, "certificate", "at most 65536 characters")
+    assert_refused(response, "key", "at most 16384 characters")
+    files = {"certificate_file": SimpleUploadedFile("big.pem", huge.encode())}
+    assert_refused(
+        upload(customer_client, key=leaf.key_pem, files=files), "certificate", "too large"
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(max_size=80),
+    certificate=st.text(max_size=400),
+    key=st.text(max_size=400),
+    certificate_bytes=st.binary(max_size=400),
+    key_bytes=st.binary(max_size=400),
+)
+def test_upload_never_fails_with_a_server_error_nor_saves_garbage(
+    customer_client, name, certificate, key, certificate_bytes, key_bytes
+):
+    # NUL characters cannot travel in a form post; everything else can.
+    name, certificate, key = (value.replace("\x00", "") for value in (name, certificate, key))
+    for files in (
+        {},
+        {
+            "certificate_file": SimpleUploadedFile("c.pem", certificate_bytes),
+            "key_file": SimpleUploadedFile("k.key", key_bytes),
+        },
+    ):
+        response = upload(customer_client, name=name, certificate=certificate, key=key, files=files)
+        assert response.status_code == 200
+        assert not Certificate.objects.exists()
+
+
+def test_upload_needs_sign_in(client):
+    response = client.get(UPLOAD)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

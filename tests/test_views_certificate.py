@@ -1,0 +1,177 @@
+"""Certificate details, delete and expiry warnings: scoped to the owner, rules enforced."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from certificates.lifecycle import CertificateStatus as Status
+from certificates.models import AuditEvent, Certificate
+from tests.factories import make_certificate
+
+pytestmark = pytest.mark.django_db
+
+
+def detail_url(certificate) -> str:
+    return reverse("certificates:detail", args=[certificate.pk])
+
+
+def delete_url(certificate) -> str:
+    return reverse("certificates:delete", args=[certificate.pk])
+
+
+def is_deleted(certificate) -> bool:
+    return Certificate.objects.get(pk=certificate.pk).deleted_at is not None
+
+
+@pytest.fixture
+def uploaded(customer, ec_leaf, intermediate_ca, customer_client):
+    customer_client.post(
+        reverse("certificates:upload"),
+        {
+            "name": "shop",
+            "certificate": ec_leaf.cert_pem + intermediate_ca.cert_pem,
+            "key": ec_leaf.key_pem,
+        },
+    )
+    return Certificate.objects.get(name="shop")
+
+
+def test_details_show_what_the_certificate_says(customer_client, uploaded, ec_leaf):
+    response = customer_client.get(detail_url(uploaded))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "shop",
+        "Uploaded",
+        "Issued",
+        "ec.example.com",
+        "CN=ec.example.com",
+        "CN=Example Intermediate CA",
+        uploaded.serial,
+        uploaded.fingerprint_sha256,
+        "ECC P-256",
+        "uploaded certificates do not support downloading",
+    ):
+        assert text in html, text
+    sha1 = response.context["details"].fingerprint_sha1
+    assert len(sha1.split(":")) == 20
+    assert [entry.subject for entry in response.context["details"].chain] == [
+        "O=Example Trust,CN=Example Intermediate CA"
+    ]
+    assert "PRIVATE KEY" not in html
+
+
+def test_details_of_a_console_certificate_without_pem_yet(customer_client, customer):
+    pending = make_certificate(customer, status=Status.PENDING_APPLICATION, days_left=None)
+    response = customer_client.get(detail_url(pending))
+    assert response.status_code == 200
+    assert response.context["details"] is None
+
+
+def test_another_customers_certificate_is_a_404(client, other_customer, customer):
+    theirs = make_certificate(customer, source="uploaded")
+    client.force_login(other_customer)
+
+    assert client.get(detail_url(theirs)).status_code == 404
+    assert client.get(delete_url(theirs)).status_code == 404
+    assert client.post(delete_url(theirs)).status_code == 404
+    assert client.post(reverse("certificates:expiry_warnings", args=[theirs.pk])).status_code == 404
+    assert not is_deleted(theirs)
+    assert Certificate.objects.get(pk=theirs.pk).expiry_warnings_enabled
+
+
+def test_deleted_certificate_is_a_404(customer_client, customer):
+    gone = make_certificate(customer, status=Status.EXPIRED, days_left=-5)
+    customer_client.post(delete_url(gone))
+    assert customer_client.get(detail_url(gone)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "deletable"),
+    [
+        ({"source": "uploaded", "status": Status.ISSUED}, True),
+        ({"source": "uploaded", "status": Status.EXPIRED, "days_left": -3}, True),
+        ({"status": Status.EXPIRED, "days_left": -3}, True),
+        ({"status": Status.ISSUED, "days_left": -1}, True),  # ran out, batch job not run yet
+        ({"status": Status.REVOKED}, True),
+        ({"status": Status.ISSUED}, False),
+        ({"status": Status.REVOKING}, False),
+        ({"status": Status.PENDING_APPLICATION, "days_left": None}, False),
+        ({"status": Status.VALIDATING, "days_left": None}, False),
+        ({"status": Status.CHECK_FAIL, "days_left": None}, False),
+    ],
+)
+def test_delete_rules(customer_client, customer, fields, deletable):
+    certificate = make_certificate(customer, **fields)
+
+    response = customer_client.post(delete_url(certificate))
+
+    assert is_deleted(certificate) is deletable
+    if deletable:
+        assert response.status_code == 302
+        event = AuditEvent.objects.get(action="certificate.delete")
+        assert (event.actor, event.object_id) == (customer, str(certificate.pk))
+    else:
+        assert response.status_code == 200
+        assert response.context["refusal"]
+        assert not AuditEvent.objects.exists()
+
+
+def test_issued_certificate_delete_says_revoke_first(customer_client, customer):
+    live = make_certificate(customer, status=Status.ISSUED)
+    response = customer_client.get(delete_url(live), HTTP_HX_REQUEST="true")
+    assert "revoke it first" in response.content.decode()
+    assert "<form" not in response.content.decode()
+
+
+def test_delete_dialog_asks_before_deleting(customer_client, customer):
+    uploaded = make_certificate(customer, source="uploaded", name="old-one")
+    response = customer_client.get(delete_url(uploaded), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="modal-content">')
+    assert "Delete <strong>old-one</strong>" in html
+    assert not is_deleted(uploaded)
+
+
+def test_delete_from_the_overview_refreshes_it_in_place(customer_client, customer):
+    uploaded = make_certificate(customer, source="uploaded")
+    response = customer_client.post(
+        delete_url(uploaded),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/certificates/?page=2",
+    )
+    assert response.status_code == 204
+    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
+    assert is_deleted(uploaded)
+
+
+def test_delete_from_the_details_page_goes_back_to_the_overview(customer_client, customer):
+    uploaded = make_certificate(customer, source="uploaded")
+    response = customer_client.post(
+        delete_url(uploaded),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{detail_url(uploaded)}",
+    )
+    assert response["HX-Redirect"] == reverse("certificates:overview")
+
+
+def test_deleted_name_can_be_used_again(customer_client, customer, ec_leaf):
+    make_certificate(customer, source="uploaded", name="shop", deleted_at="2026-01-01T00:00Z")
+    response = customer_client.post(
+        reverse("certificates:upload"),
+        {"name": "shop", "certificate": ec_leaf.cert_pem, "key": ec_leaf.key_pem},
+    )
+    assert response.status_code == 302
+
+
+def test_expiry_warnings_can_be_turned_off_and_on(customer_client, customer):
+    certificate = make_certificate(customer)
+    url = reverse("certificates:expiry_warnings", args=[certificate.pk])
+
+    customer_client.post(url, {})
+    assert Certificate.objects.get(pk=certificate.pk).expiry_warnings_enabled is False
+    customer_client.post(url, {"enabled": "on"})
+    assert Certificate.objects.get(pk=certificate.pk).expiry_warnings_enabled is True
+    assert AuditEvent.objects.filter(action="certificate.expiry_warnings").count() == 2
