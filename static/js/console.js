@@ -3,14 +3,35 @@
 (function () {
   "use strict";
 
+  var FIELDS = "input:not([type=hidden]), textarea, select, .modal-footer .btn";
+
   function dialog() {
     return bootstrap.Modal.getOrCreateInstance(document.getElementById("dialog"));
   }
 
+  // Focus the first field with an error, else the first field: a swap drops the
+  // focus, and without it in the dialog neither typing nor Escape reach it.
+  function focusFirstField(container) {
+    var field = container.querySelector(".is-invalid") || container.querySelector(FIELDS);
+    if (field) {
+      field.focus();
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "dialog-content") {
+    if (event.detail.target.id !== "dialog-content") {
+      return;
+    }
+    var element = document.getElementById("dialog");
+    if (element.classList.contains("show")) {
+      focusFirstField(element);
+    } else {
       dialog().show();
     }
+  });
+
+  document.addEventListener("shown.bs.modal", function (event) {
+    focusFirstField(event.target);
   });
 
   document.addEventListener("closeDialog", function () {
