@@ -2,8 +2,9 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.validators import RegexValidator
 
-from certificates.models import Brand, Certificate
-from certificates.pki import convert, errors, parsing
+from certificates.models import Application, Brand, Certificate, DomainScope, ValidationType
+from certificates.pki import ca, convert, errors, parsing
+from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
 
@@ -175,3 +176,188 @@ class ConvertForm(forms.Form):
         except errors.PKIError as error:
             self.add_error("file", error.message)
         return cleaned
+
+
+class ApplicationForm(forms.ModelForm):
+    """The request information for one certificate, as its purchase allows.
+
+    "Save draft" keeps whatever is valid so far; "Submit for review" needs it all.
+    """
+
+    domains = forms.CharField(
+        label="Domains",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One domain per line.",
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "domains",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "organization_name",
+            "organization_country",
+            "organization_state",
+            "organization_city",
+            "organization_address",
+            "business_category",
+            "jurisdiction_country",
+            "registration_number",
+            "csr_source",
+            "key_type",
+            "csr_pem",
+            "validation_method",
+        ]
+        labels = {
+            "contact_name": "Contact name",
+            "contact_email": "Contact email",
+            "contact_phone": "Contact phone",
+            "organization_name": "Organization name",
+            "organization_country": "Country (two letters, e.g. US)",
+            "organization_state": "State or province",
+            "organization_city": "City",
+            "organization_address": "Address",
+            "business_category": "Business category",
+            "jurisdiction_country": "Country of registration (two letters)",
+            "registration_number": "Registration number",
+            "csr_source": "CSR",
+            "key_type": "Key algorithm",
+            "csr_pem": "CSR (PEM)",
+            "validation_method": "Domain validation method",
+        }
+        widgets = {
+            "csr_source": forms.RadioSelect,
+            "validation_method": forms.RadioSelect,
+            "csr_pem": forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+            "business_category": forms.Select(
+                choices=[("", "—")] + [(c, c) for c in ca.EV_BUSINESS_CATEGORIES]
+            ),
+        }
+
+    ORGANIZATION_FIELDS = (
+        "organization_name",
+        "organization_country",
+        "organization_state",
+        "organization_city",
+        "organization_address",
+    )
+    EV_FIELDS = ("business_category", "jurisdiction_country", "registration_number")
+
+    def __init__(self, *args, certificate: Certificate, submit: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.certificate = certificate
+        self.submit = submit
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        scope = certificate.domain_scope
+        if scope == DomainScope.WILDCARD:
+            self.fields["domains"].help_text = "One wildcard domain, e.g. *.example.com."
+        elif scope == DomainScope.MULTIPLE:
+            self.fields["domains"].help_text = (
+                f"Exactly {certificate.domain_count} domains, one per line."
+            )
+        else:
+            self.fields["domains"].help_text = "One domain, e.g. www.example.com."
+            self.fields["domains"].widget.attrs["rows"] = 1
+        if certificate.validation_type == ValidationType.DV:
+            for name in self.ORGANIZATION_FIELDS + self.EV_FIELDS:
+                del self.fields[name]
+            self.fields["validation_method"].choices = [
+                (Application.ValidationMethod.DNS, "DNS TXT record"),
+                (Application.ValidationMethod.FILE, "File on the web server"),
+            ]
+        else:
+            del self.fields["validation_method"]
+            if certificate.validation_type != ValidationType.EV:
+                for name in self.EV_FIELDS:
+                    del self.fields[name]
+        self.fields["key_type"].choices = Application.KeyType.choices
+        for field in self.fields.values():
+            # A draft may be incomplete; clean() checks completeness on submit.
+            field.required = False
+
+    def required_to_submit(self) -> list[str]:
+        required = ["domains", "contact_name", "contact_email", "contact_phone", "csr_source"]
+        if self.certificate.validation_type != ValidationType.DV:
+            required += ["organization_name", "organization_country", "organization_address"]
+        if self.certificate.validation_type == ValidationType.EV:
+            required += ["organization_city", *self.EV_FIELDS]
+        if self.certificate.validation_type == ValidationType.DV:
+            required.append("validation_method")
+        return required
+
+    def clean_domains(self) -> str:
+        lines = self.cleaned_data["domains"].replace(",", "\n").split()
+        wildcard = self.certificate.domain_scope == DomainScope.WILDCARD
+        domains = []
+        for line in lines:
+            try:
+                domain = pki_csr.normalize_domain(line, allow_wildcard=wildcard)
+            except errors.PKIError as error:
+                raise forms.ValidationError(error.message) from None
+            if wildcard and not domain.startswith("*."):
+                raise forms.ValidationError(
+                    "This is a wildcard certificate: enter a wildcard domain such as *.example.com."
+                )
+            if domain in domains:
+                raise forms.ValidationError(f"{domain} is listed twice.")
+            domains.append(domain)
+        expected = self.certificate.domain_count
+        if domains and len(domains) != expected:
+            raise forms.ValidationError(
+                f"This certificate was bought for {expected} domain{'s' if expected > 1 else ''}: "
+                f"enter exactly {expected}, you entered {len(domains)}."
+            )
+        return "\n".join(domains)
+
+    def clean_organization_country(self) -> str:
+        return self._country("organization_country")
+
+    def clean_jurisdiction_country(self) -> str:
+        return self._country("jurisdiction_country")
+
+    def _country(self, field: str) -> str:
+        code = self.cleaned_data[field].strip().upper()
+        if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise forms.ValidationError("Use the two-letter ISO 3166 code, such as US, DE or CN.")
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.submit:
+            return cleaned
+        for name in self.required_to_submit():
+            if name in self.fields and not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, "This is needed to submit the application.")
+        if self.certificate.validation_type != ValidationType.DV and not (
+            cleaned.get("organization_state") or cleaned.get("organization_city")
+        ):
+            self.add_error("organization_city", "Enter the city or the state.")
+        source = cleaned.get("csr_source")
+        if source == Application.CsrSource.SYSTEM and not cleaned.get("key_type"):
+            self.add_error("key_type", "Choose the key algorithm.")
+        if source == Application.CsrSource.MANUAL:
+            self._check_manual_csr(cleaned)
+        if (
+            cleaned.get("validation_method") == Application.ValidationMethod.FILE
+            and self.certificate.domain_scope == DomainScope.WILDCARD
+        ):
+            self.add_error(
+                "validation_method", "A wildcard domain can only be validated by a DNS record."
+            )
+        return cleaned
+
+    def _check_manual_csr(self, cleaned) -> None:
+        text = cleaned.get("csr_pem", "")
+        if not text.strip():
+            self.add_error("csr_pem", "Paste your CSR in PEM format.")
+            return
+        if "domains" in self.errors or not cleaned.get("domains"):
+            return
+        try:
+            request = pki_csr.load_csr(text)
+            pki_csr.check_csr(request, cleaned["domains"].split())
+        except errors.PKIError as error:
+            self.add_error("csr_pem", error.message)

@@ -58,6 +58,35 @@ class Brand(TimestampedModel):
         return self.name
 
 
+class CertificateAuthority(TimestampedModel):
+    """A brand's local CA: a root, and the issuing CA under it that signs certificates."""
+
+    class Role(models.TextChoices):
+        ROOT = "root", "Root CA"
+        ISSUING = "issuing", "Issuing CA"
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="authorities")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # The name in the CA's URLs (/pki/<slug>/...), fixed once certificates name them.
+    slug = models.SlugField(max_length=100)
+    certificate_pem = models.TextField()
+    # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.keystore).
+    private_key_encrypted = models.TextField(editable=False)
+    # The number of the last CRL published; each new CRL takes the next one.
+    crl_number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "certificate authority"
+        verbose_name_plural = "certificate authorities"
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "role"], name="one_ca_per_brand_and_role"),
+            models.UniqueConstraint(fields=["slug", "role"], name="unique_ca_slug_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.get_role_display()}"
+
+
 class Product(TimestampedModel):
     """One thing on sale: a brand's certificate of a type and domain scope, priced per year."""
 
@@ -157,6 +186,14 @@ class Certificate(TimestampedModel):
     # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.keystore).
     # Never decrypted for display; only for downloads of the customer's own bundle.
     private_key_encrypted = models.TextField(blank=True, editable=False)
+    # The issuing CA that signed it (certificates issued by the console).
+    authority = models.ForeignKey(
+        CertificateAuthority,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificates",
+    )
 
     # A purchase's validity is a subscription: reissued until this date.
     subscription_ends_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +270,24 @@ class Certificate(TimestampedModel):
         return self.display_status == CertificateStatus.ISSUED or self.delete_refusal is None
 
     @property
+    def can_download(self) -> bool:
+        """Only certificates this console issued, and not once a revocation is requested."""
+        return self.source == Source.ISSUED and bool(self.certificate_pem) and (
+            self.display_status in (CertificateStatus.ISSUED, CertificateStatus.EXPIRED)
+        )
+
+    @property
+    def can_apply(self) -> bool:
+        return self.status in (
+            CertificateStatus.PENDING_APPLICATION,
+            CertificateStatus.CHECK_FAIL,
+        )
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.status in (CertificateStatus.VALIDATING, CertificateStatus.CHECK_FAIL)
+
+    @property
     def days_left(self) -> int | None:
         if self.not_after is None:
             return None
@@ -270,6 +325,10 @@ class Application(TimestampedModel):
     organization_state = models.CharField(max_length=128, blank=True)
     organization_city = models.CharField(max_length=128, blank=True)
     organization_address = models.CharField(max_length=255, blank=True)
+    # EV only: what the EV Guidelines put in the subject.
+    business_category = models.CharField(max_length=32, blank=True)
+    jurisdiction_country = models.CharField(max_length=2, blank=True)
+    registration_number = models.CharField(max_length=64, blank=True)
     csr_source = models.CharField(
         max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
     )
@@ -299,6 +358,10 @@ class Application(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Application for {self.certificate}"
+
+    @property
+    def domain_list(self) -> list[str]:
+        return self.domains.split()
 
 
 class RevocationReason(models.IntegerChoices):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from certificates import domain_checks
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Brand, Certificate
 from certificates.pki import parsing
@@ -127,3 +128,25 @@ def certificate_details(certificate: Certificate) -> CertificateDetails | None:
             for cert in chain
         ),
     )
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    domain: str
+    record: str
+    url: str
+    result: str
+
+
+def validation_rows(application) -> list[ValidationRow]:
+    """What to publish for each domain, and what the last check found."""
+    results = application.check_results or {}
+    return [
+        ValidationRow(
+            domain=domain,
+            record=domain_checks.dns_record_name(domain),
+            url=f"http://{domain}{domain_checks.VALIDATION_FILE_PATH}",
+            result=results.get(domain, {}).get("detail", "Not checked yet"),
+        )
+        for domain in application.domain_list
+    ]

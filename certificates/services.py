@@ -1,14 +1,27 @@
 """The console's use cases. Each is a keyword-only function that runs in one transaction."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from certificates import keystore
+from certificates import authority, domain_checks, keystore
 from certificates.audit import record_event
-from certificates.lifecycle import status_for_upload
-from certificates.models import Brand, Certificate, Source
-from certificates.pki.parsing import CertificateBundle
+from certificates.lifecycle import CertificateStatus, status_for_upload, transition
+from certificates.models import Application, Brand, Certificate, Source, ValidationType
+from certificates.pki import bundles, ca, csr
+from certificates.pki.bundles import BundleNeedsKeyError
+from certificates.pki.parsing import (
+    CertificateBundle,
+    certificate_to_pem,
+    describe_certificate,
+    load_certificates,
+    load_private_key,
+    private_key_to_pem,
+)
 
 
 def brand_for_issuer(issuer_organization: str, issuer_common_name: str) -> Brand | None:
@@ -88,3 +101,214 @@ def set_expiry_warnings(*, certificate: Certificate, enabled: bool, actor) -> No
             target=certificate,
             details={"enabled": enabled},
         )
+
+
+# --- Apply, validate, issue ---------------------------------------------------------------
+
+
+def save_application(
+    *, certificate: Certificate, application: Application, submit: bool, actor
+) -> Application:
+    """Keep the request information as a draft, or submit it for validation.
+
+    Submitting with a system-generated CSR makes the key here and keeps it
+    encrypted; with a manual CSR the console never sees a key.
+    """
+    with transaction.atomic():
+        application.certificate = certificate
+        if not submit:
+            application.save()
+            record_event(actor=actor, action="application.draft", target=certificate)
+            return application
+        key_pem = ""
+        if application.csr_source == Application.CsrSource.SYSTEM:
+            key = csr.generate_private_key(application.key_type)
+            application.csr_pem = csr.csr_to_pem(csr.build_csr(key, application.domain_list))
+            key_pem = keystore.encrypt_private_key(private_key_to_pem(key))
+        if certificate.validation_type != ValidationType.DV:
+            application.validation_method = Application.ValidationMethod.REVIEW
+        application.validation_token = domain_checks.new_token()
+        application.submitted_at = timezone.now()
+        application.check_results = {}
+        application.rejection_reason = ""
+        application.save()
+        transition(
+            certificate,
+            CertificateStatus.VALIDATING,
+            actor=actor,
+            changes={
+                "domains": "\n".join(application.domain_list),
+                "common_name": application.domain_list[0],
+                "organization": application.organization_name,
+                "private_key_encrypted": key_pem,
+            },
+        )
+    return application
+
+
+def withdraw_application(*, certificate: Certificate, actor) -> None:
+    """Take a submitted application back: the certificate waits for a new one."""
+    transition(certificate, CertificateStatus.PENDING_APPLICATION, actor=actor)
+
+
+def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.CheckResult]:
+    """Check every domain's DNS record or file now; all found issues the certificate."""
+    if certificate.status != CertificateStatus.VALIDATING or certificate.validation_type != "DV":
+        raise ValidationError("Only a DV certificate in validation can be verified.")
+    application = certificate.application
+    resolver = domain_checks.Resolver(
+        nameservers=tuple(settings.DV_NAMESERVERS),
+        port=settings.DV_DNS_PORT,
+        timeout=settings.DV_CHECK_TIMEOUT,
+    )
+    # The network checks run outside any transaction: they can take seconds.
+    results = [
+        domain_checks.check_domain(
+            application.validation_method,
+            domain,
+            application.validation_token,
+            resolver=resolver,
+            http_port=settings.DV_HTTP_PORT,
+            http_timeout=settings.DV_CHECK_TIMEOUT,
+        )
+        for domain in application.domain_list
+    ]
+    application.check_results = {r.domain: {"ok": r.ok, "detail": r.detail} for r in results}
+    application.last_checked_at = timezone.now()
+    application.save(update_fields=["check_results", "last_checked_at", "updated_at"])
+    if all(result.ok for result in results):
+        issue_certificate(certificate=certificate, actor=actor)
+    elif application.submitted_at < timezone.now() - timedelta(
+        days=settings.DV_CHECK_FAIL_AFTER_DAYS
+    ):
+        failed = "; ".join(result.detail for result in results if not result.ok)
+        reject_application(
+            certificate=certificate,
+            reason=f"Domain validation did not succeed within "
+            f"{settings.DV_CHECK_FAIL_AFTER_DAYS} days: {failed}",
+            actor=actor,
+        )
+    return results
+
+
+def approve_application(*, certificate: Certificate, actor) -> Certificate:
+    """An operator found the organization real: issue the OV/EV certificate."""
+    if certificate.validation_type == ValidationType.DV:
+        raise ValidationError("DV certificates are issued by their domain validation.")
+    return issue_certificate(certificate=certificate, actor=actor)
+
+
+def reject_application(*, certificate: Certificate, reason: str, actor) -> None:
+    """The check failed: "Check Fail" with the reason, which the customer sees."""
+    if not reason.strip():
+        raise ValidationError("Give the reason the customer will see.")
+    with transaction.atomic():
+        transition(
+            certificate, CertificateStatus.CHECK_FAIL, actor=actor, details={"reason": reason}
+        )
+        Application.objects.filter(certificate=certificate).update(
+            rejection_reason=reason,
+            reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            reviewed_at=timezone.now(),
+        )
+
+
+def subject_of(application: Application) -> ca.SubjectInfo | None:
+    if application.certificate.validation_type == ValidationType.DV:
+        return None
+    return ca.SubjectInfo(
+        organization=application.organization_name,
+        country=application.organization_country,
+        state=application.organization_state,
+        city=application.organization_city,
+        business_category=application.business_category,
+        jurisdiction_country=application.jurisdiction_country,
+        registration_number=application.registration_number,
+    )
+
+
+def issue_certificate(*, certificate: Certificate, actor) -> Certificate:
+    """Sign the certificate with its brand's issuing CA and make it "Issued"."""
+    application = certificate.application
+    issuing = authority.issuing_authority(certificate.brand)
+    now = timezone.now()
+    validity_days = settings.CERTIFICATE_VALIDITY_DAYS
+    if certificate.subscription_ends_at:
+        # Never past what was bought; a reissue takes what is left.
+        remaining = (certificate.subscription_ends_at - now).days
+        validity_days = max(1, min(validity_days, remaining))
+    signed = ca.issue_certificate(
+        authority.load(issuing),
+        csr_public_key=csr.load_csr(application.csr_pem).public_key(),
+        domains=application.domain_list,
+        validation_type=certificate.validation_type,
+        subject=subject_of(application),
+        now=now,
+        validity_days=validity_days,
+        base_url=settings.PKI_BASE_URL,
+        ca_slug=issuing.slug,
+    )
+    info = describe_certificate(signed)
+    with transaction.atomic():
+        transition(
+            certificate,
+            CertificateStatus.ISSUED,
+            actor=actor,
+            changes={
+                "authority": issuing,
+                "certificate_pem": certificate_to_pem(signed),
+                "chain_pem": issuing.certificate_pem,
+                "common_name": info.common_name,
+                "domains": "\n".join(info.domains),
+                "organization": info.organization,
+                "issuer": info.issuer,
+                "serial": info.serial,
+                "fingerprint_sha256": info.fingerprint_sha256,
+                "key_algorithm": info.key_description,
+                "not_before": info.not_before,
+                "not_after": info.not_after,
+            },
+            details={"serial": info.serial},
+        )
+        if certificate.validation_type != ValidationType.DV:
+            Application.objects.filter(certificate=certificate).update(
+                reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
+                reviewed_at=now,
+            )
+    return certificate
+
+
+# --- Download -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content: bytes
+
+
+def download_bundle(*, certificate: Certificate, server_type: str, actor) -> Download:
+    """The zip for one server type, with the key when the console made it."""
+    if not certificate.can_download:
+        raise ValidationError("This certificate cannot be downloaded.")
+    key = None
+    if certificate.private_key_encrypted:
+        key = load_private_key(keystore.decrypt_private_key(certificate.private_key_encrypted))
+    name = bundles.safe_file_name(certificate.common_name)
+    try:
+        content = bundles.build_bundle(
+            server_type,
+            name=name,
+            certificate=load_certificates(certificate.certificate_pem)[0],
+            chain=load_certificates(certificate.chain_pem),
+            private_key=key,
+        )
+    except BundleNeedsKeyError as error:
+        raise ValidationError(error.message) from None
+    record_event(
+        actor=actor,
+        action="certificate.download",
+        target=certificate,
+        details={"server_type": server_type},
+    )
+    return Download(filename=f"{name}_{server_type}.zip", content=content)

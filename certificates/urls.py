@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("upload/", views.upload, name="upload"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/apply/", views.apply, name="apply"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/verify/", views.verify, name="verify"),
+    path("<int:pk>/download/<slug:server_type>/", views.download, name="download"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/expiry-warnings/", views.expiry_warnings, name="expiry_warnings"),
 ]

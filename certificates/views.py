@@ -4,16 +4,31 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from certificates import selectors, services
-from certificates.forms import ConvertForm, OverviewFilterForm, UploadCertificateForm
-from certificates.models import Certificate
+from certificates import domain_checks, selectors, services
+from certificates.forms import (
+    ApplicationForm,
+    ConvertForm,
+    OverviewFilterForm,
+    UploadCertificateForm,
+)
+from certificates.lifecycle import CertificateStatus, TransitionNotAllowed
+from certificates.models import Application, Certificate
+from certificates.pki.bundles import SERVER_TYPES
+
+SERVER_TYPE_NAMES = {
+    "nginx": "Nginx",
+    "apache": "Apache",
+    "tomcat": "Tomcat",
+    "iis": "IIS",
+    "other": "Other",
+}
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
@@ -134,10 +149,14 @@ def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResp
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
+    application = Application.objects.filter(certificate=certificate).first()
     context = {
         "certificate": certificate,
         "details": selectors.certificate_details(certificate),
-        "application": getattr(certificate, "application", None),
+        "application": application,
+        "validation_rows": selectors.validation_rows(application) if application else [],
+        "server_types": SERVER_TYPE_NAMES,
+        "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
     }
     return render(request, "certificates/detail.html", context)
 
@@ -177,3 +196,76 @@ def convert(request: HttpRequest) -> HttpResponse:
     form = ConvertForm(request.POST or None, request.FILES or None)
     converted = form.converted if request.method == "POST" and form.is_valid() else None
     return render(request, "certificates/convert.html", {"form": form, "converted": converted})
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    if not certificate.can_apply:
+        messages.error(request, "This certificate is not waiting for an application.")
+        return redirect(certificate)
+    application = Application.objects.filter(certificate=certificate).first() or Application(
+        certificate=certificate
+    )
+    submit = request.POST.get("action") == "submit"
+    form = ApplicationForm(
+        request.POST or None, instance=application, certificate=certificate, submit=submit
+    )
+    if request.method == "POST" and form.is_valid():
+        services.save_application(
+            certificate=certificate, application=form.save(commit=False), submit=submit, actor=request.user
+        )
+        if submit:
+            messages.success(request, "The application was submitted for validation.")
+        else:
+            messages.success(request, "The draft was saved.")
+        return redirect(certificate)
+    return render(request, "certificates/apply.html", {"certificate": certificate, "form": form})
+
+
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    try:
+        services.withdraw_application(certificate=certificate, actor=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The application was withdrawn; you can apply again.")
+    return redirect(certificate)
+
+
+@require_POST
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    try:
+        services.verify_domains(certificate=certificate, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.message)
+        return redirect(certificate)
+    if certificate.status == CertificateStatus.ISSUED:
+        messages.success(request, "All domains are verified: the certificate is issued.")
+    elif certificate.status == CertificateStatus.CHECK_FAIL:
+        messages.error(request, "Domain validation failed: see the reason below.")
+    else:
+        messages.warning(request, "Not all domains could be verified yet: see what was found.")
+    return redirect(certificate)
+
+
+@require_GET
+def download(request: HttpRequest, pk: int, server_type: str) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    if server_type not in SERVER_TYPES:
+        raise Http404("No such server type.")
+    try:
+        bundle = services.download_bundle(
+            certificate=certificate, server_type=server_type, actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, error.message)
+        return redirect(certificate)
+    response = HttpResponse(bundle.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{bundle.filename}"'
+    # The zip holds a private key: no cache may keep a copy.
+    response["Cache-Control"] = "no-store"
+    return response

@@ -161,6 +161,22 @@ CERTIFICATES_PAGE_SIZE = int(os.environ.get("CERTIFICATES_PAGE_SIZE", "20"))
 # "Will Expire": issued certificates whose end date is within this many days.
 CERTIFICATES_WILL_EXPIRE_DAYS = int(os.environ.get("CERTIFICATES_WILL_EXPIRE_DAYS", "30"))
 
+# The certificate authority. Issued certificates name their CRL, OCSP and CA
+# certificate URLs under this base: plain http, as the Baseline Requirements want.
+PKI_BASE_URL = os.environ.get("PKI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# One certificate's validity: the CA/Browser Forum maximum in force is 200 days
+# since 15 March 2026 (100 from March 2027, 47 from 2029); one day of margin.
+CERTIFICATE_VALIDITY_DAYS = int(os.environ.get("CERTIFICATE_VALIDITY_DAYS", "199"))
+
+# Domain validation: the DNS servers the "Verify" check asks (empty: the
+# system's), their port, the HTTP port of the file check, timeouts, and how many
+# days an application may go unverified before it becomes "Check Fail".
+DV_NAMESERVERS = env_list("DV_NAMESERVERS")
+DV_DNS_PORT = int(os.environ.get("DV_DNS_PORT", "53"))
+DV_HTTP_PORT = int(os.environ.get("DV_HTTP_PORT", "80"))
+DV_CHECK_TIMEOUT = float(os.environ.get("DV_CHECK_TIMEOUT", "5"))
+DV_CHECK_FAIL_AFTER_DAYS = int(os.environ.get("DV_CHECK_FAIL_AFTER_DAYS", "7"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
