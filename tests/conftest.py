@@ -3,7 +3,7 @@ import pytest
 from tests.factories import make_user
 
 # Certificates and keys made with cryptography, shared by the PKI core and the views' tests.
-pytest_plugins = ["tests.pki_material"]
+pytest_plugins = ["tests.pki_material", "tests.dns_server", "tests.http_server"]
 
 
 @pytest.fixture

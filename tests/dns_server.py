@@ -1,0 +1,187 @@
+"""A real DNS server on loopback for tests, answering from records the test sets.
+
+Use the ``dns_server`` fixture (registered in ``tests/conftest.py``)::
+
+    def test_something(dns_server):
+        dns_server.set_txt("_dnsauth.shop.example.com", token)
+        dns_server.set_a("shop.example.com", "127.0.0.1")
+        host, port = dns_server.address  # point the resolver under test here
+
+Unknown names get NXDOMAIN; a known name without records of the asked type gets an empty
+NOERROR answer (dnspython's NoAnswer). ``dns_server.answering = False`` drops every query,
+so the client times out. Records can be changed at any time, also while a query runs.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+TTL = 60
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query the server received, for tests that care what was asked."""
+
+    name: str
+    rdtype: str
+
+
+class LoopbackDNSServer:
+    """A UDP DNS server on 127.0.0.1 with an ephemeral port, served from a background thread."""
+
+    def __init__(self) -> None:
+        self._records: dict[tuple[dns.name.Name, str], list[str]] = {}
+        self._lock = threading.Lock()
+        self.answering = True
+        self.queries: list[Query] = []
+        self._server = _UDPServer(("127.0.0.1", 0), _Handler)
+        self._server.dns = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="loopback-dns",
+            daemon=True,
+        )
+
+    # --- lifecycle ---
+
+    def start(self) -> LoopbackDNSServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LoopbackDNSServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._server.server_address[:2]
+
+    @property
+    def host(self) -> str:
+        return self.address[0]
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    # --- records ---
+
+    def set_txt(self, name: str, *values: str) -> None:
+        """One TXT record per value (replacing the name's TXT records); no value removes them."""
+        self.set_record(name, "TXT", *(_txt_rdata(value) for value in values))
+
+    def set_a(self, name: str, *addresses: str) -> None:
+        self.set_record(name, "A", *addresses)
+
+    def set_aaaa(self, name: str, *addresses: str) -> None:
+        self.set_record(name, "AAAA", *addresses)
+
+    def set_record(self, name: str, rdtype: str, *rdatas: str) -> None:
+        """Set a name's records of a type from zone-file text, e.g. ``'"part one" "part two"'``."""
+        rdtype = rdtype.upper()
+        # Parse now so a typo fails in the test, not silently inside the server thread.
+        if rdatas:
+            dns.rrset.from_text(name, TTL, "IN", rdtype, *rdatas)
+        with self._lock:
+            key = (dns.name.from_text(name), rdtype)
+            if rdatas:
+                self._records[key] = list(rdatas)
+            else:
+                self._records.pop(key, None)
+
+    def remove(self, name: str) -> None:
+        """Forget every record of a name: it gets NXDOMAIN again."""
+        owner = dns.name.from_text(name)
+        with self._lock:
+            for key in [key for key in self._records if key[0] == owner]:
+                del self._records[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    # --- answering, called from the server thread ---
+
+    def answer(self, wire: bytes) -> bytes | None:
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return None
+        if not self.answering or not query.question:
+            return None
+        question = query.question[0]
+        rdtype = dns.rdatatype.to_text(question.rdtype)
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        with self._lock:
+            self.queries.append(Query(question.name.to_text(omit_final_dot=True), rdtype))
+            name_exists = any(owner == question.name for owner, _ in self._records)
+            rdatas = list(self._records.get((question.name, rdtype), ()))
+        if not name_exists:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        elif rdatas and question.rdclass == dns.rdataclass.IN:
+            response.answer.append(dns.rrset.from_text(question.name, TTL, "IN", rdtype, *rdatas))
+        return response.to_wire()
+
+
+class _UDPServer(socketserver.ThreadingUDPServer):
+    daemon_threads = True
+    dns: LoopbackDNSServer
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _UDPServer
+
+    def handle(self) -> None:
+        wire, sock = self.request
+        reply = self.server.dns.answer(wire)
+        if reply is not None:
+            sock.sendto(reply, self.client_address)
+
+
+def _txt_rdata(value: str) -> str:
+    """Zone-file text for one TXT record, split into the 255-byte strings DNS allows."""
+    data = value.encode()
+    chunks = [data[i : i + 255] for i in range(0, len(data), 255)] or [b""]
+    return " ".join(_quoted(chunk) for chunk in chunks)
+
+
+def _quoted(chunk: bytes) -> str:
+    parts = []
+    for byte in chunk:
+        char = chr(byte)
+        if char in '"\\':
+            parts.append("\\" + char)
+        elif 32 <= byte < 127:
+            parts.append(char)
+        else:
+            parts.append(f"\\{byte:03d}")  # zone-file escape: a decimal byte value
+    return '"' + "".join(parts) + '"'
+
+
+@pytest.fixture
+def dns_server() -> Iterator[LoopbackDNSServer]:
+    with LoopbackDNSServer() as server:
+        yield server
