@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -123,7 +124,8 @@ def save_application(
         key_pem = ""
         if application.csr_source == Application.CsrSource.SYSTEM:
             key = csr.generate_private_key(application.key_type)
-            application.csr_pem = csr.csr_to_pem(csr.build_csr(key, application.domain_list))
+            request = csr.build_csr(key, application.domain_list)
+            application.csr_pem = request.public_bytes(serialization.Encoding.PEM).decode()
             key_pem = keystore.encrypt_private_key(private_key_to_pem(key))
         if certificate.validation_type != ValidationType.DV:
             application.validation_method = Application.ValidationMethod.REVIEW
