@@ -255,9 +255,9 @@ class ApplicationForm(forms.ModelForm):
         if scope == DomainScope.WILDCARD:
             self.fields["domains"].help_text = "One wildcard domain, e.g. *.example.com."
         elif scope == DomainScope.MULTIPLE:
-            self.fields["domains"].help_text = (
-                f"Exactly {certificate.domain_count} domains, one per line."
-            )
+            self.fields[
+                "domains"
+            ].help_text = f"Exactly {certificate.domain_count} domains, one per line."
         else:
             self.fields["domains"].help_text = "One domain, e.g. www.example.com."
             self.fields["domains"].widget.attrs["rows"] = 1

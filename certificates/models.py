@@ -272,8 +272,10 @@ class Certificate(TimestampedModel):
     @property
     def can_download(self) -> bool:
         """Only certificates this console issued, and not once a revocation is requested."""
-        return self.source == Source.ISSUED and bool(self.certificate_pem) and (
-            self.display_status in (CertificateStatus.ISSUED, CertificateStatus.EXPIRED)
+        return (
+            self.source == Source.ISSUED
+            and bool(self.certificate_pem)
+            and (self.display_status in (CertificateStatus.ISSUED, CertificateStatus.EXPIRED))
         )
 
     @property

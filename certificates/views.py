@@ -213,7 +213,10 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         services.save_application(
-            certificate=certificate, application=form.save(commit=False), submit=submit, actor=request.user
+            certificate=certificate,
+            application=form.save(commit=False),
+            submit=submit,
+            actor=request.user,
         )
         if submit:
             messages.success(request, "The application was submitted for validation.")

@@ -258,3 +258,82 @@ def unrelated_ca() -> Issued:
     return build_certificate(
         "Unrelated Root CA", ec.generate_private_key(ec.SECP256R1()), is_ca=True
     )
+
+
+# --- the local certificate authority (certificates/pki/ca.py) ---------------------------
+
+CA_BASE_URL = "http://pki.example.test"
+CA_SLUG = "digicert"
+
+
+@pytest.fixture(scope="session")
+def ca_now() -> datetime:
+    """The CAs' start: the real time, so that openssl accepts what they sign today."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="session")
+def ec_p384_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP384R1())
+
+
+@pytest.fixture(scope="session")
+def local_root(ca_now: datetime):
+    from certificates.pki.ca import create_root_ca, local_ca_names
+
+    names = local_ca_names("DigiCert")
+    return create_root_ca(
+        common_name=names.root_common_name,
+        organization=names.organization,
+        now=ca_now,
+        country="US",
+    )
+
+
+@pytest.fixture(scope="session")
+def local_issuing(local_root, ca_now: datetime):
+    from certificates.pki.ca import create_issuing_ca, local_ca_names
+
+    names = local_ca_names("DigiCert")
+    return create_issuing_ca(
+        local_root,
+        common_name=names.issuing_common_name,
+        organization=names.organization,
+        now=ca_now,
+        base_url=CA_BASE_URL,
+        slug=CA_SLUG,
+        country="US",
+    )
+
+
+@pytest.fixture(scope="session")
+def issue_leaf(local_issuing, ca_now: datetime, ec_key) -> Callable[..., x509.Certificate]:
+    """issue_certificate from the local issuing CA, with DV defaults any argument can override."""
+    from certificates.pki.ca import issue_certificate
+
+    def issue(**overrides) -> x509.Certificate:
+        arguments = {
+            "csr_public_key": ec_key.public_key(),
+            "domains": ["www.example.com", "example.com"],
+            "validation_type": "DV",
+            "subject": None,
+            "now": ca_now,
+            "validity_days": 199,
+            "base_url": CA_BASE_URL,
+            "ca_slug": CA_SLUG,
+        }
+        arguments.update(overrides)
+        issuer = arguments.pop("issuer", local_issuing)
+        return issue_certificate(issuer, **arguments)
+
+    return issue
+
+
+@pytest.fixture
+def openssl(tmp_path):
+    """The openssl command line, run in a scratch directory; skips the test without it."""
+    from tests.pki.openssl_cli import OpenSSL
+
+    if not OpenSSL.available():
+        pytest.skip("the openssl command line is not installed")
+    return OpenSSL(tmp_path)

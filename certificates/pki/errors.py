@@ -100,3 +100,60 @@ class WrongPasswordError(ConversionError):
         "Wrong password for this PKCS#12 (.pfx/.p12) file, or the file is damaged. "
         "Enter the password that was set when the file was exported."
     )
+
+
+# --- Certificate requests, domains and subjects (the certificate authority) ------------
+
+
+class InvalidCSRError(PKIError):
+    default_message = (
+        "This is not a valid certificate signing request (CSR). Paste the CSR in PEM format: "
+        "it starts with -----BEGIN CERTIFICATE REQUEST-----."
+    )
+
+
+class CSRSignatureError(PKIError):
+    default_message = (
+        "The CSR's signature is not valid: the request was changed after it was signed, or it "
+        "was damaged when copied. Generate the CSR again and paste it unchanged."
+    )
+
+
+class CSRDomainMismatchError(PKIError):
+    """The CSR names other domains than the application; `missing` and `extra` say which."""
+
+    default_message = "The domain names in the CSR are not the domains of this application."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        missing: tuple[str, ...] = (),
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        self.missing = missing
+        self.extra = extra
+        if message is None and (missing or extra):
+            message = _domain_mismatch_message(missing, extra)
+        super().__init__(message)
+
+
+def _domain_mismatch_message(missing: tuple[str, ...], extra: tuple[str, ...]) -> str:
+    parts = ["The domain names in the CSR (its common name and subject alternative names) "]
+    parts.append("must be exactly the domains of this application.")
+    if missing:
+        parts.append(f" Missing from the CSR: {', '.join(missing)}.")
+    if extra:
+        parts.append(f" In the CSR but not in the application: {', '.join(extra)}.")
+    parts.append(" Generate a CSR for exactly these domains, or change the domains.")
+    return "".join(parts)
+
+
+class InvalidDomainError(PKIError):
+    default_message = "This is not a valid domain name."
+
+
+class InvalidSubjectError(PKIError):
+    """The organization details of an OV or EV application are missing or not valid."""
+
+    default_message = "The organization details are incomplete."

@@ -1,0 +1,645 @@
+"""A local certificate authority: a root, an issuing CA under it, and the TLS certificates it signs.
+
+The certificates follow the CA/Browser Forum Baseline Requirements profiles (section 7.1)
+so that openssl, browsers and linters treat them like those of a public CA. The CA is a
+local one and its names say so: see local_ca_names.
+
+Errors: customer input that can't go into a certificate (domains, organization details,
+the CSR's key) raises a PKIError subclass with a message for the customer; a mistake of
+the calling code or the configuration (a naive datetime, an impossible validity, a bad
+base URL) raises ValueError.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    CertificatePoliciesOID,
+    ExtendedKeyUsageOID,
+    NameOID,
+)
+
+from certificates.pki.csr import (
+    check_subscriber_key,
+    common_name_for,
+    signature_hash,
+    validate_domains,
+)
+from certificates.pki.errors import InvalidDomainError, InvalidSubjectError
+from certificates.pki.parsing import public_keys_match
+
+# A hard cap whatever the settings say: no CA/Browser Forum maximum since September 2020
+# has been longer. The maximum in force is shorter (200 days since 15 March 2026); the
+# caller passes that one from a setting.
+MAX_VALIDITY_DAYS = 398
+
+ROOT_VALIDITY_DAYS = 20 * 365 + 5
+ISSUING_VALIDITY_DAYS = 10 * 365 + 2
+
+# The CA/Browser Forum's reserved policy identifiers, one per validation type.
+POLICY_OIDS: dict[str, x509.ObjectIdentifier] = {
+    "DV": x509.ObjectIdentifier("2.23.140.1.2.1"),
+    "OV": x509.ObjectIdentifier("2.23.140.1.2.2"),
+    "EV": x509.ObjectIdentifier("2.23.140.1.1"),
+}
+
+# The only values the EV Guidelines (7.1.4.2.3) allow in businessCategory.
+EV_BUSINESS_CATEGORIES = (
+    "Private Organization",
+    "Government Entity",
+    "Business Entity",
+    "Non-Commercial Entity",
+)
+
+CAPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+_CA_CURVES = ("secp256r1", "secp384r1")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# The characters of an ASN.1 PrintableString, the type of the subject's serialNumber.
+_PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]+$")
+# X.520 upper bounds, which the Baseline Requirements (7.1.4.2) apply to every name value.
+_MAX_NAME_VALUE_LENGTH = 64
+
+# Serials are 158 random bits below a fixed top bit: always 20 DER bytes, always positive.
+_SERIAL_RANDOM_BITS = 158
+_SERIAL_LIMIT = 1 << 159
+
+
+# --- Names and URLs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalCANames:
+    organization: str
+    root_common_name: str
+    issuing_common_name: str
+
+
+def local_ca_names(brand: str) -> LocalCANames:
+    """Names for a brand's CAs that say plainly they are a local CA, not the brand's own.
+
+    "DigiCert" gives organization "DigiCert (Local CA)", root "DigiCert (Local CA) Root CA"
+    and issuing CA "DigiCert (Local CA) Issuing CA".
+    """
+    brand = " ".join(brand.split())
+    if not brand:
+        raise ValueError("A brand name is needed to name its local CA.")
+    organization = f"{brand} (Local CA)"
+    if len(f"{organization} Issuing CA") > _MAX_NAME_VALUE_LENGTH:
+        raise ValueError(f'The brand name "{brand}" is too long for a CA name.')
+    return LocalCANames(
+        organization=organization,
+        root_common_name=f"{organization} Root CA",
+        issuing_common_name=f"{organization} Issuing CA",
+    )
+
+
+def _pki_url(base_url: str, ca_slug: str, filename: str) -> str:
+    # The Baseline Requirements want plain HTTP here: the CRL and OCSP answers are signed,
+    # and fetching them over HTTPS would need the very revocation check they serve.
+    if not base_url.startswith("http://"):
+        raise ValueError(f"The PKI base URL must start with http://, not {base_url!r}.")
+    if not _SLUG.match(ca_slug):
+        raise ValueError(f"The CA slug must be lowercase letters, digits and hyphens: {ca_slug!r}")
+    return f"{base_url.rstrip('/')}/pki/{ca_slug}/{filename}"
+
+
+def crl_url(base_url: str, ca_slug: str) -> str:
+    """Where the issuing CA's CRL (DER) is published."""
+    return _pki_url(base_url, ca_slug, "crl.der")
+
+
+def ocsp_url(base_url: str, ca_slug: str) -> str:
+    """The issuing CA's OCSP responder (POST, or GET with the request appended)."""
+    return _pki_url(base_url, ca_slug, "ocsp")
+
+
+def ca_issuers_url(base_url: str, ca_slug: str) -> str:
+    """Where the issuing CA's certificate (DER) is published."""
+    return _pki_url(base_url, ca_slug, "ca.der")
+
+
+def root_certificate_url(base_url: str, ca_slug: str) -> str:
+    """Where the root's certificate (DER) is published; the issuing CA names it."""
+    return _pki_url(base_url, ca_slug, "root.der")
+
+
+def root_crl_url(base_url: str, ca_slug: str) -> str:
+    """Where the root's CRL (DER, revoking issuing CAs) is published; the issuing CA names it."""
+    return _pki_url(base_url, ca_slug, "root-crl.der")
+
+
+# --- Authorities ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A CA certificate together with its private key."""
+
+    certificate: x509.Certificate
+    private_key: CAPrivateKey
+
+    def __post_init__(self) -> None:
+        if not public_keys_match(self.certificate, self.private_key):
+            raise ValueError("The private key does not belong to the CA certificate.")
+        constraints = _extension(self.certificate, x509.BasicConstraints)
+        if constraints is None or not constraints.ca:
+            raise ValueError("The certificate is not a CA certificate.")
+
+    @property
+    def name(self) -> str:
+        """The CA's common name, for display."""
+        attributes = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(attributes[0].value) if attributes else self.certificate.subject.rfc4514_string()
+
+    @property
+    def subject(self) -> x509.Name:
+        return self.certificate.subject
+
+    @property
+    def certificate_pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    @property
+    def certificate_der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    def authority_key_identifier(self) -> x509.AuthorityKeyIdentifier:
+        """The AKI of what this CA signs: a copy of its own SKI, so the two always match."""
+        ski = _extension(self.certificate, x509.SubjectKeyIdentifier)
+        if ski is not None:
+            return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(self.private_key.public_key())
+
+    def private_key_pem(self, password: bytes | None = None) -> str:
+        """The key as PKCS#8 PEM, encrypted with the password when one is given."""
+        encryption = (
+            serialization.BestAvailableEncryption(password)
+            if password
+            else serialization.NoEncryption()
+        )
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        ).decode("ascii")
+
+    @classmethod
+    def from_pem(
+        cls,
+        certificate_pem: str | bytes,
+        private_key_pem: str | bytes,
+        password: bytes | None = None,
+    ) -> Authority:
+        """Load an authority saved with certificate_pem and private_key_pem()."""
+        certificate = x509.load_pem_x509_certificate(_as_bytes(certificate_pem))
+        key = serialization.load_pem_private_key(_as_bytes(private_key_pem), password)
+        if not isinstance(key, CAPrivateKey):
+            raise ValueError("A CA key must be an ECC or RSA key.")
+        return cls(certificate=certificate, private_key=key)
+
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return text.encode("ascii") if isinstance(text, str) else text
+
+
+def create_root_ca(
+    *,
+    common_name: str,
+    organization: str,
+    now: datetime,
+    validity_days: int = ROOT_VALIDITY_DAYS,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    country: str | None = None,
+) -> Authority:
+    """A self-signed root CA with an ECC key (P-384 unless another P-256/P-384 key is given).
+
+    Use local_ca_names for the names. The Baseline Requirements want a country in CA names;
+    pass one (two letters) to include it.
+    """
+    key = _ca_key(key, ec.SECP384R1())
+    subject = _ca_name(common_name, organization, country)
+    not_before, not_after = _validity(now, validity_days)
+    public_key = key.public_key()
+    builder = (
+        _ca_builder(subject, subject, public_key, not_before, not_after)
+        # Unconstrained path length: the Baseline Requirements advise none on a root.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=False, key_cert_sign=True), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
+        )
+    )
+    return Authority(certificate=builder.sign(key, signature_hash(key)), private_key=key)
+
+
+def create_issuing_ca(
+    root: Authority,
+    *,
+    common_name: str,
+    organization: str,
+    now: datetime,
+    validity_days: int = ISSUING_VALIDITY_DAYS,
+    base_url: str,
+    slug: str,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    country: str | None = None,
+) -> Authority:
+    """An issuing CA signed by the root, with an ECC key (P-256 unless one is given).
+
+    It may sign only end-entity TLS server certificates (path length 0, serverAuth), and
+    signs its own OCSP responses and CRLs. It names the root's CRL and certificate at the
+    URLs built from base_url and slug. It never outlives the root.
+    """
+    key = _ca_key(key, ec.SECP256R1())
+    not_before, not_after = _validity(now, validity_days)
+    not_after = min(not_after, root.certificate.not_valid_after_utc)
+    _check_within(root, not_before, not_after)
+    builder = (
+        _ca_builder(
+            _ca_name(common_name, organization, country),
+            root.subject,
+            key.public_key(),
+            not_before,
+            not_after,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, digital_signature=True), critical=True)
+        .add_extension(root.authority_key_identifier(), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        # anyPolicy: the issuing CA belongs to the same operator as the root (BR 7.1.2.10.5).
+        .add_extension(
+            x509.CertificatePolicies(
+                [x509.PolicyInformation(CertificatePoliciesOID.ANY_POLICY, None)]
+            ),
+            critical=False,
+        )
+        .add_extension(_crl_distribution_points(root_crl_url(base_url, slug)), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(root_certificate_url(base_url, slug)),
+                    )
+                ]
+            ),
+            critical=False,
+        )
+    )
+    return Authority(
+        certificate=builder.sign(root.private_key, signature_hash(root.private_key)),
+        private_key=key,
+    )
+
+
+def _ca_key(
+    key: ec.EllipticCurvePrivateKey | None, default_curve: ec.EllipticCurve
+) -> ec.EllipticCurvePrivateKey:
+    if key is None:
+        return ec.generate_private_key(default_curve)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name not in _CA_CURVES:
+        raise ValueError("A CA key must be an ECC P-256 or P-384 key.")
+    return key
+
+
+def _ca_name(common_name: str, organization: str, country: str | None) -> x509.Name:
+    if "local ca" not in common_name.lower():
+        raise ValueError(
+            f'The CA name "{common_name}" must say it is a local CA: use local_ca_names().'
+        )
+    if not organization.strip() or len(common_name) > _MAX_NAME_VALUE_LENGTH:
+        raise ValueError("A CA needs an organization and a common name of at most 64 characters.")
+    attributes = []
+    if country:
+        if len(country) != 2 or not country.isalpha():
+            raise ValueError(f"The CA's country must be a two-letter code, not {country!r}.")
+        attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country.upper()))
+    attributes += [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ]
+    return x509.Name(attributes)
+
+
+def _ca_builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: PublicKeyTypes,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+# --- Subscriber certificates ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    """The organization named in an OV or EV certificate (DV certificates name none).
+
+    OV needs organization, country, and state or city. EV also needs city,
+    business_category (one of EV_BUSINESS_CATEGORIES), jurisdiction_country (where the
+    organization is registered) and registration_number.
+    """
+
+    organization: str = ""
+    country: str = ""
+    state: str = ""
+    city: str = ""
+    business_category: str = ""
+    jurisdiction_country: str = ""
+    registration_number: str = ""
+
+
+def random_serial_number() -> int:
+    """A positive serial with 158 random bits, 20 bytes long in DER (the RFC 5280 maximum).
+
+    The Baseline Requirements ask for at least 64 bits from a CSPRNG; the fixed top bit
+    keeps every serial the same length, which reads better in the console.
+    """
+    return (1 << _SERIAL_RANDOM_BITS) | secrets.randbits(_SERIAL_RANDOM_BITS)
+
+
+def issue_certificate(
+    issuer: Authority,
+    *,
+    csr_public_key: PublicKeyTypes,
+    domains: Sequence[str],
+    validation_type: str,
+    subject: SubjectInfo | None,
+    now: datetime,
+    validity_days: int,
+    base_url: str,
+    ca_slug: str,
+    serial: int | None = None,
+) -> x509.Certificate:
+    """Sign a TLS server certificate for normalized domains (the first one is the CN).
+
+    The validity starts at `now` and lasts exactly validity_days, counted the RFC 5280 way
+    (notAfter is inclusive, so it is one second short of validity_days later). DV
+    certificates name only domains: `subject` is not used for them.
+    """
+    policy = _policy_for(validation_type)
+    domains = validate_domains(domains)
+    if validation_type == "EV" and any(domain.startswith("*.") for domain in domains):
+        # EV Guidelines 9.8.1: an EV certificate names each host it covers.
+        raise InvalidDomainError("An EV certificate can't include wildcard domains.")
+    check_subscriber_key(csr_public_key)
+    subject_name = _subscriber_name(validation_type, subject, common_name_for(domains))
+    not_before, not_after = _validity(now, validity_days, maximum=MAX_VALIDITY_DAYS)
+    _check_within(issuer, not_before, not_after)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject_name)
+        .issuer_name(issuer.subject)
+        .public_key(csr_public_key)
+        .serial_number(_checked_serial(serial))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            # keyEncipherment lets old TLS clients use RSA key transport.
+            _key_usage(
+                digital_signature=True,
+                key_encipherment=isinstance(csr_public_key, rsa.RSAPublicKey),
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            # RFC 5280 4.2.1.6: with an empty subject, the SAN is the only name: critical.
+            x509.SubjectAlternativeName([x509.DNSName(domain) for domain in domains]),
+            critical=len(subject_name) == 0,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr_public_key), critical=False)
+        .add_extension(issuer.authority_key_identifier(), critical=False)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False
+        )
+        .add_extension(_crl_distribution_points(crl_url(base_url, ca_slug)), critical=False)
+        .add_extension(_subscriber_aia(base_url, ca_slug), critical=False)
+    )
+    return builder.sign(issuer.private_key, signature_hash(issuer.private_key))
+
+
+def _policy_for(validation_type: str) -> x509.ObjectIdentifier:
+    try:
+        return POLICY_OIDS[validation_type]
+    except KeyError:
+        raise ValueError(
+            f"Unknown validation type {validation_type!r}: expected DV, OV or EV."
+        ) from None
+
+
+def _checked_serial(serial: int | None) -> int:
+    if serial is None:
+        return random_serial_number()
+    if not 0 < serial < _SERIAL_LIMIT:
+        raise ValueError("A serial number must be positive and fit in 20 bytes.")
+    return serial
+
+
+def _subscriber_aia(base_url: str, ca_slug: str) -> x509.AuthorityInformationAccess:
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(ocsp_url(base_url, ca_slug)),
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(ca_issuers_url(base_url, ca_slug)),
+            ),
+        ]
+    )
+
+
+# --- Subject names ----------------------------------------------------------------------
+
+
+def _subscriber_name(
+    validation_type: str, subject: SubjectInfo | None, common_name: str | None
+) -> x509.Name:
+    # The Baseline Requirements (7.1.4.2) fix the order: C, ST, L, O, then CN last. The EV
+    # attributes are outside that list and go first, as public CAs put them.
+    attributes: list[x509.NameAttribute] = []
+    if validation_type == "EV":
+        attributes += _ev_attributes(_required_subject(subject, "EV"))
+    if validation_type in ("OV", "EV"):
+        attributes += _organization_attributes(
+            _required_subject(subject, validation_type), validation_type
+        )
+    if common_name:
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def _required_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectInfo:
+    if subject is None:
+        raise InvalidSubjectError(
+            f"An {validation_type} certificate needs the organization's details: "
+            "name, country and city."
+        )
+    return subject
+
+
+def _organization_attributes(
+    subject: SubjectInfo, validation_type: str
+) -> list[x509.NameAttribute]:
+    organization = _text(subject.organization, "organization name", validation_type)
+    country = _country_code(subject.country, "country")
+    state = _optional_text(subject.state, "state or province")
+    city = _optional_text(subject.city, "city")
+    if validation_type == "EV" and not city:
+        raise InvalidSubjectError("An EV certificate needs the city where the organization is.")
+    if not state and not city:
+        raise InvalidSubjectError(
+            f"An {validation_type} certificate needs the organization's city or state."
+        )
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, country)]
+    if state:
+        attributes.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, state))
+    if city:
+        attributes.append(x509.NameAttribute(NameOID.LOCALITY_NAME, city))
+    attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return attributes
+
+
+def _ev_attributes(subject: SubjectInfo) -> list[x509.NameAttribute]:
+    category = " ".join(subject.business_category.split())
+    if category not in EV_BUSINESS_CATEGORIES:
+        raise InvalidSubjectError(
+            "An EV certificate needs the business category: one of "
+            f"{', '.join(EV_BUSINESS_CATEGORIES)}."
+        )
+    jurisdiction = _country_code(subject.jurisdiction_country, "jurisdiction country")
+    registration = _text(subject.registration_number, "registration number", "EV")
+    if not _PRINTABLE.match(registration):
+        raise InvalidSubjectError(
+            "The registration number may contain only letters A-Z, digits, spaces and "
+            "' ( ) + , - . / : = ?"
+        )
+    return [
+        x509.NameAttribute(NameOID.BUSINESS_CATEGORY, category),
+        x509.NameAttribute(NameOID.JURISDICTION_COUNTRY_NAME, jurisdiction),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, registration),
+    ]
+
+
+def _text(value: str, what: str, validation_type: str) -> str:
+    text = _optional_text(value, what)
+    if not text:
+        raise InvalidSubjectError(f"An {validation_type} certificate needs the {what}.")
+    return text
+
+
+def _optional_text(value: str, what: str) -> str:
+    text = " ".join(value.split())
+    if len(text) > _MAX_NAME_VALUE_LENGTH:
+        raise InvalidSubjectError(
+            f"The {what} is too long for a certificate: at most {_MAX_NAME_VALUE_LENGTH} "
+            "characters."
+        )
+    return text
+
+
+def _country_code(value: str, what: str = "country") -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        raise InvalidSubjectError(
+            f"The {what} must be a two-letter ISO 3166 code, such as US, DE or CN."
+        )
+    return code
+
+
+# --- Shared pieces ----------------------------------------------------------------------
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("Datetimes must be timezone-aware.")
+    # Certificates count whole seconds.
+    return now.astimezone(UTC).replace(microsecond=0)
+
+
+def _validity(
+    now: datetime, validity_days: int, *, maximum: int | None = None
+) -> tuple[datetime, datetime]:
+    if isinstance(validity_days, bool) or not isinstance(validity_days, int):
+        raise ValueError("validity_days must be a whole number of days.")
+    if validity_days <= 0:
+        raise ValueError("validity_days must be at least 1.")
+    if maximum is not None and validity_days > maximum:
+        raise ValueError(f"validity_days is {validity_days}; at most {maximum} days are allowed.")
+    not_before = _utc(now)
+    # RFC 5280 4.1.2.5: the validity includes both notBefore and notAfter.
+    return not_before, not_before + timedelta(days=validity_days, seconds=-1)
+
+
+def _check_within(issuer: Authority, not_before: datetime, not_after: datetime) -> None:
+    if not_before < issuer.certificate.not_valid_before_utc:
+        raise ValueError(f'The CA "{issuer.name}" is not valid yet at {not_before.isoformat()}.')
+    if not_after > issuer.certificate.not_valid_after_utc:
+        expiry = issuer.certificate.not_valid_after_utc.isoformat()
+        raise ValueError(
+            f'The CA "{issuer.name}" expires on {expiry}, before {not_after.isoformat()}: '
+            "renew it or shorten the validity."
+        )
+
+
+def _key_usage(
+    *,
+    digital_signature: bool,
+    key_encipherment: bool = False,
+    key_cert_sign: bool = False,
+) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=key_encipherment,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=key_cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _crl_distribution_points(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+        ]
+    )
+
+
+def _extension(cert: x509.Certificate, extension_type: type[x509.ExtensionType]):
+    try:
+        return cert.extensions.get_extension_for_class(extension_type).value
+    except x509.ExtensionNotFound:
+        return None

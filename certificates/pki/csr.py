@@ -1,0 +1,384 @@
+"""Certificate signing requests and the domain names in them.
+
+The console either makes the key and CSR itself ("system-generated") or checks the CSR a
+customer pastes ("manual"). Either way the certificate authority only signs keys and domain
+names that pass the checks here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+from certificates.pki.errors import (
+    CSRDomainMismatchError,
+    CSRSignatureError,
+    InvalidCSRError,
+    InvalidDomainError,
+    PKIError,
+    UnsupportedKeyError,
+    WeakKeyError,
+)
+from certificates.pki.parsing import CERTIFICATE_LABELS, check_key_strength, split_pem
+
+# The keys the console generates, with the names customers see.
+KEY_TYPES: dict[str, str] = {
+    "rsa2048": "RSA 2048",
+    "rsa3072": "RSA 3072",
+    "rsa4096": "RSA 4096",
+    "ecp256": "ECC P-256",
+    "ecp384": "ECC P-384",
+}
+
+SubscriberPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+CSR_LABELS = frozenset({"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"})
+
+# X.520 limits a commonName to 64 characters, shorter than the longest domain name.
+MAX_COMMON_NAME_LENGTH = 64
+
+MAX_DOMAIN_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+
+_LDH_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+# The CA/Browser Forum pairs each curve with the hash of matching strength.
+_CURVE_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "secp256r1": hashes.SHA256,
+    "secp384r1": hashes.SHA384,
+    "secp521r1": hashes.SHA512,
+}
+
+
+# --- Keys -------------------------------------------------------------------------------
+
+
+def generate_private_key(key_type: str) -> SubscriberPrivateKey:
+    """Make a new key of one of the KEY_TYPES ("rsa2048", ..., "ecp384")."""
+    if key_type in ("rsa2048", "rsa3072", "rsa4096"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[3:]))
+    if key_type == "ecp256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "ecp384":
+        return ec.generate_private_key(ec.SECP384R1())
+    choices = ", ".join(KEY_TYPES.values())
+    raise UnsupportedKeyError(f'Unknown key type "{key_type}". Choose one of: {choices}.')
+
+
+def signature_hash(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> hashes.HashAlgorithm:
+    """The hash to sign with this key: SHA-256 for RSA, the curve's own strength for ECC."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        try:
+            return _CURVE_HASHES[key.curve.name]()
+        except KeyError:
+            raise UnsupportedKeyError(f"The ECC curve {key.curve.name} is not supported.") from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return hashes.SHA256()
+    raise UnsupportedKeyError("Only RSA and ECC keys can sign certificates and requests.")
+
+
+def check_subscriber_key(public_key: PublicKeyTypes) -> None:
+    """Raise WeakKeyError or UnsupportedKeyError unless a TLS certificate may carry this key.
+
+    Stricter than parsing.check_key_strength, which also serves uploads: a publicly trusted
+    TLS certificate may only hold RSA or ECC keys (CA/Browser Forum Baseline Requirements 6.1.5).
+    """
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        raise UnsupportedKeyError(
+            "Ed25519 keys can't be used in certificates from a certificate authority yet: "
+            "browsers accept only RSA and ECC keys there. Use RSA (2048 bits or more) or "
+            "ECC P-256 or P-384."
+        )
+    check_key_strength(public_key)
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size % 8:
+            raise UnsupportedKeyError(
+                f"The RSA key is {public_key.key_size} bits, which is not a whole number of "
+                "bytes. Use an RSA key of 2048, 3072 or 4096 bits."
+            )
+        exponent = public_key.public_numbers().e
+        if exponent < 3 or exponent % 2 == 0:
+            raise WeakKeyError(
+                f"The RSA key's public exponent ({exponent}) is not safe. "
+                "Generate a new key; tools use 65537 by default."
+            )
+
+
+# --- Domain names -----------------------------------------------------------------------
+
+
+def normalize_domain(text: str, *, allow_wildcard: bool = False) -> str:
+    """Return the domain as a certificate names it: lowercase ASCII, IDNs in punycode.
+
+    "  WWW.Bücher.Example. " becomes "www.xn--bcher-kva.example". A leading "*." is kept
+    when allow_wildcard is true. Raises InvalidDomainError with the reason otherwise.
+    """
+    value = text.strip().lower()
+    if not value:
+        raise InvalidDomainError("Enter a domain name, for example www.example.com.")
+    if "://" in value or "/" in value:
+        raise InvalidDomainError(
+            f'"{text.strip()}" is not a domain name. Enter the domain name only, without '
+            '"https://" or a path, for example www.example.com.'
+        )
+    # A trailing dot is the DNS root; certificates leave it out.
+    if value.endswith(".") and not value.endswith(".."):
+        value = value[:-1]
+    wildcard = value.startswith("*.")
+    if wildcard:
+        if not allow_wildcard:
+            raise InvalidDomainError(
+                f'"{value}" is a wildcard domain. Wildcard domains are only allowed on a '
+                "wildcard certificate."
+            )
+        value = value[2:]
+    if "*" in value:
+        raise InvalidDomainError(
+            f'"{text.strip()}" is not a valid domain name: "*" is only allowed as the whole '
+            "first label, as in *.example.com."
+        )
+    ascii_name = _to_ascii(value, text.strip())
+    _check_dns_name(ascii_name, text.strip(), wildcard=wildcard)
+    return f"*.{ascii_name}" if wildcard else ascii_name
+
+
+def _to_ascii(value: str, shown: str) -> str:
+    if value.isascii():
+        return value
+    try:
+        # The standard library codec implements IDNA 2003 (RFC 3490), nameprep included.
+        return value.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid internationalized domain name. Check its spelling; '
+            "each part between dots can be at most 63 characters once converted."
+        ) from None
+
+
+def _check_dns_name(name: str, shown: str, *, wildcard: bool) -> None:
+    full_length = len(name) + (2 if wildcard else 0)
+    if full_length > MAX_DOMAIN_LENGTH:
+        raise InvalidDomainError(
+            f'"{shown}" is too long: a domain name has at most {MAX_DOMAIN_LENGTH} characters.'
+        )
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise InvalidDomainError(
+            f'"{shown}" is not a complete domain name. Enter a name such as example.com or '
+            "www.example.com."
+        )
+    for label in labels:
+        _check_label(label, shown)
+    if labels[-1].isdigit():
+        raise InvalidDomainError(
+            f'"{shown}" looks like an IP address. Certificates here are for domain names only.'
+        )
+
+
+def _check_label(label: str, shown: str) -> None:
+    if not label:
+        raise InvalidDomainError(f'"{shown}" is not a valid domain name: it has an empty part.')
+    if len(label) > MAX_LABEL_LENGTH:
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid domain name: each part between dots can be at most '
+            f"{MAX_LABEL_LENGTH} characters."
+        )
+    if "_" in label:
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid domain name: underscores are not allowed in the '
+            "domain names of a certificate."
+        )
+    if label.startswith("-") or label.endswith("-"):
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid domain name: a part can\'t start or end with a hyphen.'
+        )
+    if not _LDH_LABEL.match(label):
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid domain name: use only letters, digits, hyphens and dots.'
+        )
+    if label.startswith("xn--") and not _is_valid_a_label(label):
+        raise InvalidDomainError(
+            f'"{shown}" is not a valid domain name: "{label}" is not valid punycode.'
+        )
+
+
+def _is_valid_a_label(label: str) -> bool:
+    # An xn-- label must decode, and encode back to itself, to be an internationalized name.
+    try:
+        return label.encode("ascii").decode("idna").encode("idna").decode("ascii") == label
+    except UnicodeError:
+        return False
+
+
+def validate_domains(domains: Sequence[str]) -> tuple[str, ...]:
+    """Check a list of already normalized domains (wildcards allowed) and return it as a tuple.
+
+    For code that receives domains from the console rather than from a customer: each one
+    must be exactly what normalize_domain returns, and none may repeat.
+    """
+    if isinstance(domains, str):
+        raise TypeError("domains must be a sequence of domain names, not one string")
+    if not domains:
+        raise InvalidDomainError("Enter at least one domain name.")
+    for domain in domains:
+        if normalize_domain(domain, allow_wildcard=True) != domain:
+            raise InvalidDomainError(
+                f'"{domain}" is not in its normalized form '
+                f'("{normalize_domain(domain, allow_wildcard=True)}").'
+            )
+    duplicates = sorted({domain for domain in domains if domains.count(domain) > 1})
+    if duplicates:
+        raise InvalidDomainError(f"Each domain can be named only once: {', '.join(duplicates)}.")
+    return tuple(domains)
+
+
+def common_name_for(domains: Sequence[str]) -> str | None:
+    """The commonName for these domains: the first one short enough for the attribute."""
+    return next((domain for domain in domains if len(domain) <= MAX_COMMON_NAME_LENGTH), None)
+
+
+# --- Building a CSR ---------------------------------------------------------------------
+
+
+def build_csr(
+    private_key: SubscriberPrivateKey, domains: Sequence[str]
+) -> x509.CertificateSigningRequest:
+    """A CSR for normalized domains: the first as commonName, all of them as SAN DNS names."""
+    domains = validate_domains(domains)
+    common_name = common_name_for(domains)
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)] if common_name else []
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name(attributes))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(domain) for domain in domains]),
+            critical=False,
+        )
+        .sign(private_key, signature_hash(private_key))
+    )
+
+
+# --- Reading and checking a pasted CSR --------------------------------------------------
+
+
+def load_csr(pem: str | bytes) -> x509.CertificateSigningRequest:
+    """Read one CSR from PEM text (or DER bytes); raise InvalidCSRError with the reason."""
+    if isinstance(pem, bytes) and b"-----BEGIN " not in pem:
+        return _parse_csr_der(pem)
+    try:
+        blocks = split_pem(pem)
+    except PKIError as error:
+        raise InvalidCSRError(error.message) from None
+    csr_bodies = list(dict.fromkeys(block.body for block in blocks if block.label in CSR_LABELS))
+    if not csr_bodies:
+        raise InvalidCSRError(_no_csr_message({block.label for block in blocks}))
+    if len(csr_bodies) > 1:
+        raise InvalidCSRError(
+            f"The text contains {len(csr_bodies)} CSRs. Paste only the CSR for this certificate."
+        )
+    block = next(block for block in blocks if block.body == csr_bodies[0])
+    try:
+        der = block.decode()
+    except PKIError:
+        raise InvalidCSRError(_DAMAGED_CSR) from None
+    return _parse_csr_der(der)
+
+
+_DAMAGED_CSR = (
+    "The CSR is damaged: the text between its BEGIN and END lines is not a valid request. "
+    "Copy it again from the file your server or tool created."
+)
+
+
+def _no_csr_message(labels: set[str]) -> str:
+    if labels & CERTIFICATE_LABELS:
+        return (
+            "This is a certificate, not a certificate signing request (CSR). Paste the CSR: "
+            "it starts with -----BEGIN CERTIFICATE REQUEST-----."
+        )
+    if any(label.endswith("PRIVATE KEY") for label in labels):
+        return (
+            "This is a private key, not a certificate signing request (CSR). Never share your "
+            "private key; paste the CSR: it starts with -----BEGIN CERTIFICATE REQUEST-----."
+        )
+    return InvalidCSRError.default_message
+
+
+def _parse_csr_der(der: bytes) -> x509.CertificateSigningRequest:
+    try:
+        csr = x509.load_der_x509_csr(der)
+        # Parsed lazily: read the parts checked later now, so damage is reported as damage.
+        csr.subject  # noqa: B018
+        csr.extensions  # noqa: B018
+    except ValueError:
+        raise InvalidCSRError(_DAMAGED_CSR) from None
+    return csr
+
+
+def check_csr(csr: x509.CertificateSigningRequest, domains: Sequence[str]) -> None:
+    """Refuse a CSR that is not signed by its key, has a weak key, or names other domains.
+
+    The domains are the application's, normalized. The CSR's names (its commonName and SAN
+    DNS names, compared case-insensitively) must be exactly those domains.
+    """
+    public_key = _csr_public_key(csr)
+    if not _signature_is_valid(csr):
+        raise CSRSignatureError()
+    check_subscriber_key(public_key)
+    _check_names(csr_domains(csr), domains)
+
+
+def _csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
+    try:
+        return csr.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise UnsupportedKeyError(
+            "The CSR's key is of a type that is not supported. Use an RSA (2048 bits or more) "
+            "or ECC (P-256 or P-384) key."
+        ) from None
+
+
+def _signature_is_valid(csr: x509.CertificateSigningRequest) -> bool:
+    try:
+        return csr.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+
+
+def csr_domains(csr: x509.CertificateSigningRequest) -> tuple[str, ...]:
+    """The domain names a CSR asks for: commonName(s) first, then SAN DNS names, normalized.
+
+    A name that is not a valid domain is kept as written (lowercased), so that a mismatch
+    message can show it.
+    """
+    names = [str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    try:
+        san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names += san.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        pass
+    except ValueError:
+        raise InvalidCSRError(_DAMAGED_CSR) from None
+    return tuple(dict.fromkeys(_normalize_leniently(name) for name in names))
+
+
+def _normalize_leniently(name: str) -> str:
+    try:
+        return normalize_domain(name, allow_wildcard=True)
+    except InvalidDomainError:
+        return name.strip().lower()
+
+
+def _check_names(csr_names: Sequence[str], domains: Sequence[str]) -> None:
+    wanted = tuple(dict.fromkeys(domain.lower() for domain in domains))
+    missing = tuple(domain for domain in wanted if domain not in csr_names)
+    extra = tuple(name for name in csr_names if name not in wanted)
+    if missing or extra:
+        raise CSRDomainMismatchError(missing=missing, extra=extra)
