@@ -4,6 +4,8 @@ Each brand gets a root CA and an issuing CA under it, made on first use (or by
 `manage.py init_ca`). The signing itself is the pure PKI core's (certificates.pki.ca).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +30,12 @@ def issuing_authority(brand: Brand) -> CertificateAuthority:
     return row or create_authorities(brand)
 
 
-def create_authorities(brand: Brand) -> CertificateAuthority:
-    """Make the brand's root and issuing CAs, unless another process just did."""
+def create_authorities(brand: Brand, *, now: datetime | None = None) -> CertificateAuthority:
+    """Make the brand's root and issuing CAs, unless another process just did.
+
+    `now` is when they start to be valid: the present, except for the demo data,
+    whose certificates were issued in the past.
+    """
     with transaction.atomic():
         # Lock the brand so two first issuances at once make one CA, not two.
         Brand.objects.select_for_update().get(pk=brand.pk)
@@ -37,7 +43,7 @@ def create_authorities(brand: Brand) -> CertificateAuthority:
         if existing:
             return existing
         names = ca.local_ca_names(brand.name)
-        now = timezone.now()
+        now = now or timezone.now()
         root = ca.create_root_ca(
             common_name=names.root_common_name, organization=names.organization, now=now
         )

@@ -1,7 +1,7 @@
 """The console's use cases. Each is a keyword-only function that runs in one transaction."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
@@ -229,11 +229,16 @@ def subject_of(application: Application) -> ca.SubjectInfo | None:
     )
 
 
-def issue_certificate(*, certificate: Certificate, actor) -> Certificate:
-    """Sign the certificate with its brand's issuing CA and make it "Issued"."""
+def issue_certificate(
+    *, certificate: Certificate, actor, now: datetime | None = None
+) -> Certificate:
+    """Sign the certificate with its brand's issuing CA and make it "Issued".
+
+    `now` is when its validity starts: the present, except for the demo data.
+    """
     application = certificate.application
     issuing = authority.issuing_authority(certificate.brand)
-    now = timezone.now()
+    now = now or timezone.now()
     validity_days = settings.CERTIFICATE_VALIDITY_DAYS
     if certificate.subscription_ends_at:
         # Never past what was bought; a reissue takes what is left.

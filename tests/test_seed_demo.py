@@ -3,13 +3,15 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.urls import reverse
 
 from certificates.models import AuditEvent, Certificate
+from certificates.pki.parsing import load_certificates
 from certificates.selectors import certificate_counters
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model):
+def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model, client):
     call_command("seed_demo", stdout=StringIO())
     demo = authenticate(username="demo", password="demo")
     operator = authenticate(username="operator", password="operator")
@@ -30,6 +32,16 @@ def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model)
         "revoked",
     }
     assert Certificate.objects.values("brand").distinct().count() >= 4
+
+    # Issued and expired demo certificates are real ones signed by the brand's local CA.
+    issued = Certificate.objects.filter(owner=demo, status="issued").select_related("authority")
+    for certificate in (issued.first(), issued.last()):
+        leaf = load_certificates(certificate.certificate_pem)[0]
+        leaf.verify_directly_issued_by(load_certificates(certificate.authority.certificate_pem)[0])
+        assert certificate.serial == format(leaf.serial_number, "X")
+    client.force_login(demo)
+    response = client.get(reverse("certificates:download", args=[issued.first().pk, "nginx"]))
+    assert response["Content-Type"] == "application/zip"
 
     def row_counts():
         return [model.objects.count() for model in (Certificate, AuditEvent, django_user_model)]

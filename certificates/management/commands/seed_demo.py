@@ -5,7 +5,7 @@ customer's certificates are only made when they have none.
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from certificates import authority, services
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus, transition
 from certificates.models import (
@@ -160,7 +161,12 @@ class Command(BaseCommand):
 
 
 class DemoCertificates:
-    """Builds the demo customer's certificates through the lifecycle's transitions."""
+    """Builds the demo customer's certificates through the console's own services.
+
+    Issued, expired and revoked ones are real certificates signed by the brands'
+    local CAs (ECC keys keep it fast), issued in the past so that their end dates
+    put them in the right counter.
+    """
 
     def __init__(self, owner, products: list[Product], rng: random.Random):
         self.owner = owner
@@ -169,12 +175,16 @@ class DemoCertificates:
         self.now = timezone.now()
 
     def make(self) -> int:
+        for brand in {product.brand for product in self.products}:
+            if not brand.authorities.exists():
+                # Old enough to have signed the oldest demo certificate.
+                authority.create_authorities(brand, now=self.now - timedelta(days=800))
         plan = [kind for kind, count in MIX.items() for _ in range(count)]
         self.rng.shuffle(plan)
-        certificates = [self.purchase(kind, age) for age, kind in enumerate(plan)]
-        for certificate, kind in zip(certificates, plan, strict=True):
-            self.advance(certificate, kind)
-        return len(certificates)
+        for kind in plan:
+            issued_at = self.issued_at(kind)
+            self.advance(self.purchase(issued_at), kind, issued_at)
+        return len(plan)
 
     def domains_for(self, product: Product, count: int) -> list[str]:
         base = f"{self.rng.choice(WORDS)}{self.rng.choice(SUFFIXES)}.{self.rng.choice(TLDS)}"
@@ -183,13 +193,31 @@ class DemoCertificates:
         subdomains = self.rng.sample(SUBDOMAINS, count)
         return [base if i == 0 else f"{sub}.{base}" for i, sub in enumerate(subdomains)]
 
-    def purchase(self, kind: str, age: int) -> Certificate:
-        product = self.rng.choice(self.products)
+    def issued_at(self, kind: str) -> datetime | None:
+        """When a certificate of this kind was issued: its end date puts it in its counter."""
+        days_left = {
+            Status.PENDING_APPLICATION: None,
+            Status.VALIDATING: None,
+            Status.CHECK_FAIL: None,
+            "will_expire": self.rng.randint(3, 25),
+            "expired": -self.rng.randint(5, 300),
+            "issued_ran_out": -self.rng.randint(1, 3),
+        }.get(kind, self.rng.randint(45, VALIDITY_DAYS - 1))
+        if days_left is None:
+            return None
+        hours = self.rng.randint(1, 20)
+        return self.now + timedelta(days=days_left - VALIDITY_DAYS, hours=hours)
+
+    def purchase(self, issued_at: datetime | None) -> Certificate:
+        # EV needs the EV subject details; OV and DV make a more varied demo.
+        product = self.rng.choice([p for p in self.products if p.validation_type != "EV"])
         years = self.rng.choice((1, 1, 2))
         domain_count = self.rng.randint(2, 5) if product.domain_scope == "multiple" else 1
         unit_price = product.price_per_year + product.price_per_extra_domain * (domain_count - 1)
-        # Older purchases first, so the newest are at the top of the list.
-        bought = self.now - timedelta(days=400) + timedelta(minutes=age * 37)
+        # Bought a day before it was issued (or in the last weeks, if not issued yet).
+        bought = (issued_at or self.now - timedelta(days=self.rng.randint(1, 60))) - timedelta(
+            days=1
+        )
         order = Order.objects.create(
             customer=self.owner,
             product=product,
@@ -201,9 +229,6 @@ class DemoCertificates:
             paid_at=bought,
             created_at=bought,
         )
-        applied = kind != Status.PENDING_APPLICATION
-        domains = self.domains_for(product, domain_count) if applied else []
-        organization = self.rng.choice(ORGANIZATIONS) if product.validation_type != "DV" else None
         certificate = Certificate.objects.create(
             owner=self.owner,
             order=order,
@@ -211,63 +236,51 @@ class DemoCertificates:
             validation_type=product.validation_type,
             domain_scope=product.domain_scope,
             domain_count=domain_count,
-            common_name=domains[0] if domains else "",
-            domains="\n".join(domains),
-            organization=organization[0] if organization and applied else "",
             subscription_ends_at=bought + timedelta(days=365 * years),
             created_at=bought,
         )
-        if applied:
-            contact = self.rng.choice(CONTACTS)
-            Application.objects.create(
-                certificate=certificate,
-                domains="\n".join(domains),
-                contact_name=contact,
-                contact_email=f"{contact.split()[0].lower()}@{domains[0].lstrip('*.')}",
-                contact_phone="+86 571 8502 2088",
-                organization_name=organization[0] if organization else "",
-                organization_country=organization[1] if organization else "",
-                organization_city=organization[2] if organization else "",
-                key_type=self.rng.choice(Application.KeyType.values),
-                validation_method="review" if organization else self.rng.choice(("dns", "file")),
-                validation_token=f"{self.rng.getrandbits(128):032x}",
-                submitted_at=bought + timedelta(hours=2),
-            )
         return certificate
 
-    def advance(self, certificate: Certificate, kind: str) -> None:
+    def advance(self, certificate: Certificate, kind: str, issued_at: datetime | None) -> None:
         if kind == Status.PENDING_APPLICATION:
             return
-        transition(certificate, Status.VALIDATING, details={"seed": True})
+        self.submit(certificate)
         if kind == Status.VALIDATING:
             return
         if kind == Status.CHECK_FAIL:
             reason = "The DNS TXT record _dnsauth was not found for the domain."
             if certificate.validation_type != "DV":
                 reason = "The organization could not be verified from the documents given."
-            transition(certificate, Status.CHECK_FAIL, details={"reason": reason})
-            certificate.application.rejection_reason = reason
-            certificate.application.save(update_fields=["rejection_reason"])
+            services.reject_application(certificate=certificate, reason=reason, actor=None)
             return
-        transition(certificate, Status.ISSUED, changes=self.validity(kind))
+        services.issue_certificate(certificate=certificate, actor=None, now=issued_at)
         if kind == "expired":
             transition(certificate, Status.EXPIRED)
         elif kind in (Status.REVOKING, Status.REVOKED):
             self.revoke(certificate, complete=kind == Status.REVOKED)
 
-    def validity(self, kind: str) -> dict:
-        """End dates that put the certificate in the right counter."""
-        days_left = {
-            "will_expire": self.rng.randint(3, 25),
-            "expired": -self.rng.randint(5, 300),
-            "issued_ran_out": -self.rng.randint(1, 3),
-        }.get(kind, self.rng.randint(45, VALIDITY_DAYS - 1))
-        not_after = self.now + timedelta(days=days_left, hours=self.rng.randint(1, 20))
-        return {
-            "not_before": not_after - timedelta(days=VALIDITY_DAYS),
-            "not_after": not_after,
-            "key_algorithm": self.rng.choice(("RSA 2048", "ECC P-256")),
-        }
+    def submit(self, certificate: Certificate) -> None:
+        domains = self.domains_for(certificate.order.product, certificate.domain_count)
+        contact = self.rng.choice(CONTACTS)
+        organization = None
+        if certificate.validation_type != "DV":
+            organization = self.rng.choice(ORGANIZATIONS)
+        application = Application(
+            domains="\n".join(domains),
+            contact_name=contact,
+            contact_email=f"{contact.split()[0].lower()}@{domains[0].removeprefix('*.')}",
+            contact_phone="+86 571 8502 2088",
+            organization_name=organization[0] if organization else "",
+            organization_country=organization[1] if organization else "",
+            organization_city=organization[2] if organization else "",
+            organization_address="1 Demo Street" if organization else "",
+            csr_source=Application.CsrSource.SYSTEM,
+            key_type=Application.KeyType.EC_P256,
+            validation_method=self.rng.choice(("dns", "file")),
+        )
+        services.save_application(
+            certificate=certificate, application=application, submit=True, actor=self.owner
+        )
 
     def revoke(self, certificate: Certificate, *, complete: bool) -> None:
         transition(certificate, Status.REVOKING)
