@@ -12,8 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from certificates import selectors, services
-from certificates.forms import ConvertForm, OverviewFilterForm, UploadCertificateForm
-from certificates.models import Certificate
+from certificates.forms import (
+    ConvertForm,
+    OverviewFilterForm,
+    PurchaseForm,
+    UploadCertificateForm,
+)
+from certificates.lifecycle import CertificateStatus
+from certificates.models import Certificate, Order
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
@@ -177,3 +183,40 @@ def convert(request: HttpRequest) -> HttpResponse:
     form = ConvertForm(request.POST or None, request.FILES or None)
     converted = form.converted if request.method == "POST" and form.is_valid() else None
     return render(request, "certificates/convert.html", {"form": form, "converted": converted})
+
+
+@require_http_methods(["GET", "POST"])
+def purchase(request: HttpRequest) -> HttpResponse:
+    """Purchase Certificate: the options and their live price (HTMX), then "Pay".
+
+    A POST without "pay" (Enter in a field submits the form's first button,
+    "Update price") only shows the price again, so Enter never pays.
+    """
+    brands = list(selectors.brands_on_sale())
+    if request.method == "POST":
+        form = PurchaseForm(request.POST, brands=brands, paying="pay" in request.POST)
+    else:
+        form = PurchaseForm.from_query(request.GET, brands=brands)
+    if form.is_valid() and form.paying and not form.price_changed:
+        try:
+            order = services.purchase(customer=request.user, **form.purchase_options())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, purchased_message(order))
+            pending = CertificateStatus.PENDING_APPLICATION
+            return redirect(f"{reverse('certificates:overview')}?status={pending}")
+    context = {"form": form, "quote": form.quote if form.is_valid() else None}
+    return render_page(
+        request,
+        "certificates/purchase.html",
+        context,
+        fragment="price",
+        fragments=frozenset({"price"}),
+    )
+
+
+def purchased_message(order: Order) -> str:
+    if order.quantity == 1:
+        return f"Order {order.pk} is paid: 1 certificate awaits its application."
+    return f"Order {order.pk} is paid: {order.quantity} certificates await their application."
