@@ -1,8 +1,18 @@
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.validators import RegexValidator
 
-from certificates.models import Application, Brand, Certificate, DomainScope, ValidationType
+from certificates import selectors
+from certificates.models import (
+    Application,
+    Brand,
+    Certificate,
+    DomainScope,
+    Product,
+    ValidationType,
+)
 from certificates.pki import ca, convert, errors, parsing
 from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import CertificateBundle
@@ -361,3 +371,157 @@ class ApplicationForm(forms.ModelForm):
             pki_csr.check_csr(request, cleaned["domains"].split())
         except errors.PKIError as error:
             self.add_error("csr_pem", error.message)
+
+
+# Adjectives for the refusal "GeoTrust does not sell OV wildcard certificates."
+SCOPE_WORDS = {
+    DomainScope.SINGLE: "single-domain",
+    DomainScope.MULTIPLE: "multiple-domain",
+    DomainScope.WILDCARD: "wildcard",
+}
+
+
+class PurchaseForm(forms.Form):
+    """The Purchase Certificate options. Once valid, `product` and `quote` say
+    what is bought and what it costs.
+
+    The numbers are checked by selectors.check_purchase, the rules the purchase
+    service applies too, so the page and the payment refuse alike.
+    """
+
+    brand = forms.ChoiceField(
+        label="Brand",
+        error_messages={
+            "required": "Choose a brand.",
+            "invalid_choice": "Choose one of the brands on sale.",
+        },
+    )
+    validation_type = forms.ChoiceField(
+        label="Validation type", choices=ValidationType.choices, widget=forms.RadioSelect
+    )
+    domain_scope = forms.ChoiceField(
+        label="Domain scope", choices=DomainScope.choices, widget=forms.RadioSelect
+    )
+    domain_count = forms.IntegerField(
+        label="Number of domains",
+        required=False,
+        widget=forms.NumberInput(
+            attrs={
+                "min": selectors.MULTIPLE_MIN_DOMAINS,
+                "max": selectors.MULTIPLE_MAX_DOMAINS,
+            }
+        ),
+        help_text=(
+            f"{selectors.MULTIPLE_MIN_DOMAINS} to {selectors.MULTIPLE_MAX_DOMAINS}, "
+            "the first one included in the base price."
+        ),
+    )
+    quantity = forms.IntegerField(
+        label="Quantity",
+        widget=forms.NumberInput(attrs={"min": 1, "max": selectors.PURCHASE_MAX_QUANTITY}),
+        help_text=f"Certificates to buy, 1 to {selectors.PURCHASE_MAX_QUANTITY}.",
+    )
+    years = forms.IntegerField(
+        label="Validity",
+        widget=forms.RadioSelect(
+            choices=[(n, f"{n} year{'s' if n > 1 else ''}") for n in selectors.PURCHASE_YEARS]
+        ),
+        help_text="Each certificate is reissued for the same domains until the period ends.",
+    )
+    # The total the page showed when "Pay" was pressed: never charge another one.
+    amount_shown = forms.DecimalField(required=False, widget=forms.HiddenInput)
+
+    DEFAULTS = {
+        "validation_type": ValidationType.DV,
+        "domain_scope": DomainScope.SINGLE,
+        "domain_count": selectors.MULTIPLE_MIN_DOMAINS,
+        "quantity": 1,
+        "years": 1,
+    }
+
+    def __init__(self, data, *, brands: list[Brand], paying: bool = False):
+        super().__init__(data)
+        self.paying = paying
+        self.brands_by_slug = {brand.slug: brand for brand in brands}
+        self.fields["brand"].choices = [(brand.slug, brand.name) for brand in brands]
+        self.product: Product | None = None
+        self.quote: selectors.Quote | None = None
+        # Paying, the total differs from the one shown: the customer checks it and pays again.
+        self.price_changed = False
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form has its token
+        self.helper.layout = Layout(
+            "brand",
+            InlineRadios("validation_type"),
+            InlineRadios("domain_scope"),
+            # Shown only while "Multiple domains" is chosen (static/css/console.css).
+            Field("domain_count", wrapper_class="purchase-domain-count"),
+            "quantity",
+            InlineRadios("years"),
+        )
+
+    @classmethod
+    def from_query(cls, query, *, brands: list[Brand]) -> "PurchaseForm":
+        """The form a GET shows: the query's options over the defaults, so a link
+        with some options, or none, still opens with a price."""
+        defaults = {**cls.DEFAULTS, "brand": brands[0].slug if brands else ""}
+        return cls({**defaults, **dict(query.items())}, brands=brands)
+
+    def clean_brand(self) -> Brand:
+        return self.brands_by_slug[self.cleaned_data["brand"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        scope = cleaned.get("domain_scope")
+        if scope != DomainScope.MULTIPLE:
+            # The count stays in the form, hidden, for the other scopes: it means nothing there.
+            cleaned["domain_count"] = 1
+        elif cleaned.get("domain_count") is None and "domain_count" not in self.errors:
+            self.add_error("domain_count", "Enter the number of domains.")
+        numbers = {name: cleaned.get(name) for name in ("domain_count", "quantity", "years")}
+        if scope and None not in numbers.values():
+            try:
+                selectors.check_purchase(domain_scope=scope, **numbers)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        self.product = self._product(cleaned.get("brand"), cleaned.get("validation_type"), scope)
+        if self.product is None or self.errors:
+            return cleaned
+        self.quote = selectors.quote(self.product, **numbers)
+        self.price_changed = self.paying and cleaned.get("amount_shown") != self.quote.amount
+        return cleaned
+
+    def _product(
+        self, brand: Brand | None, validation_type: str | None, scope: str | None
+    ) -> Product | None:
+        """The product on sale for these choices, or None with the refusal on its field."""
+        if not (brand and validation_type and scope):
+            return None
+        if validation_type == ValidationType.EV and scope == DomainScope.WILDCARD:
+            self.add_error(
+                "domain_scope",
+                "EV certificates cannot be wildcards: the CA/Browser Forum forbids it.",
+            )
+            return None
+        products = selectors.products_on_sale(brand)
+        product = products.get((validation_type, scope))
+        if product is None and any(vt == validation_type for vt, _ in products):
+            self.add_error(
+                "domain_scope",
+                f"{brand} does not sell {validation_type} {SCOPE_WORDS[scope]} certificates.",
+            )
+        elif product is None:
+            self.add_error(
+                "validation_type", f"{brand} does not sell {validation_type} certificates."
+            )
+        return product
+
+    def purchase_options(self) -> dict:
+        """The keyword arguments of services.purchase, less the customer."""
+        return {
+            "product": self.product,
+            "domain_count": self.cleaned_data["domain_count"],
+            "quantity": self.cleaned_data["quantity"],
+            "years": self.cleaned_data["years"],
+        }

@@ -9,10 +9,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from certificates import authority, domain_checks, keystore
+from certificates import authority, domain_checks, keystore, selectors
 from certificates.audit import record_event
 from certificates.lifecycle import CertificateStatus, status_for_upload, transition
-from certificates.models import Application, Brand, Certificate, Source, ValidationType
+from certificates.models import (
+    Application,
+    Brand,
+    Certificate,
+    Order,
+    Product,
+    Source,
+    ValidationType,
+)
 from certificates.pki import bundles, ca, csr
 from certificates.pki.bundles import BundleNeedsKeyError
 from certificates.pki.parsing import (
@@ -319,3 +327,69 @@ def download_bundle(*, certificate: Certificate, server_type: str, actor) -> Dow
         details={"server_type": server_type},
     )
     return Download(filename=f"{name}_{server_type}.zip", content=content)
+
+
+def subscription_end(paid_at: datetime, years: int) -> datetime:
+    """The same date `years` later; 29 February becomes 28 February."""
+    try:
+        return paid_at.replace(year=paid_at.year + years)
+    except ValueError:
+        return paid_at.replace(year=paid_at.year + years, day=28)
+
+
+def purchase(*, customer, product: Product, domain_count: int, quantity: int, years: int) -> Order:
+    """Pay for certificates (the payment is simulated) and create them, pending their application.
+
+    The price is selectors.quote's, from the product as it is now in the database.
+    """
+    with transaction.atomic():
+        # The product may have been withdrawn, or repriced, since the page was shown.
+        product = (
+            Product.objects.select_related("brand")
+            .filter(pk=product.pk, is_active=True, brand__is_active=True)
+            .first()
+        )
+        if product is None:
+            raise ValidationError("This certificate is no longer on sale.")
+        quote = selectors.quote(product, domain_count=domain_count, quantity=quantity, years=years)
+        paid_at = timezone.now()
+        order = Order.objects.create(
+            customer=customer,
+            product=product,
+            quantity=quantity,
+            years=years,
+            domain_count=domain_count,
+            unit_price=quote.unit_price,
+            amount=quote.amount,
+            paid_at=paid_at,
+        )
+        # A new certificate starts in the default status, pending_application:
+        # that is its creation, not a transition.
+        certificates = Certificate.objects.bulk_create(
+            Certificate(
+                owner=customer,
+                source=Source.ISSUED,
+                order=order,
+                brand=product.brand,
+                validation_type=product.validation_type,
+                domain_scope=product.domain_scope,
+                domain_count=domain_count,
+                subscription_ends_at=subscription_end(paid_at, years),
+            )
+            for _ in range(quantity)
+        )
+        record_event(
+            actor=customer,
+            action="order.paid",
+            target=order,
+            details={
+                "product": str(product),
+                "domain_count": domain_count,
+                "quantity": quantity,
+                "years": years,
+                "unit_price": str(quote.unit_price),
+                "amount": str(quote.amount),
+                "certificates": [certificate.pk for certificate in certificates],
+            },
+        )
+    return order

@@ -16,10 +16,11 @@ from certificates.forms import (
     ApplicationForm,
     ConvertForm,
     OverviewFilterForm,
+    PurchaseForm,
     UploadCertificateForm,
 )
 from certificates.lifecycle import CertificateStatus, TransitionNotAllowed
-from certificates.models import Application, Certificate
+from certificates.models import Application, Certificate, Order
 from certificates.pki.bundles import SERVER_TYPES
 
 SERVER_TYPE_NAMES = {
@@ -272,3 +273,39 @@ def download(request: HttpRequest, pk: int, server_type: str) -> HttpResponse:
     # The zip holds a private key: no cache may keep a copy.
     response["Cache-Control"] = "no-store"
     return response
+
+
+def purchase(request: HttpRequest) -> HttpResponse:
+    """Purchase Certificate: the options and their live price (HTMX), then "Pay".
+
+    A POST without "pay" (Enter in a field submits the form's first button,
+    "Update price") only shows the price again, so Enter never pays.
+    """
+    brands = list(selectors.brands_on_sale())
+    if request.method == "POST":
+        form = PurchaseForm(request.POST, brands=brands, paying="pay" in request.POST)
+    else:
+        form = PurchaseForm.from_query(request.GET, brands=brands)
+    if form.is_valid() and form.paying and not form.price_changed:
+        try:
+            order = services.purchase(customer=request.user, **form.purchase_options())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, purchased_message(order))
+            pending = CertificateStatus.PENDING_APPLICATION
+            return redirect(f"{reverse('certificates:overview')}?status={pending}")
+    context = {"form": form, "quote": form.quote if form.is_valid() else None}
+    return render_page(
+        request,
+        "certificates/purchase.html",
+        context,
+        fragment="price",
+        fragments=frozenset({"price"}),
+    )
+
+
+def purchased_message(order: Order) -> str:
+    if order.quantity == 1:
+        return f"Order {order.pk} is paid: 1 certificate awaits its application."
+    return f"Order {order.pk} is paid: {order.quantity} certificates await their application."

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="certificates:overview"), name="home"),
     path("certificates/", include("certificates.urls")),
     path("tools/convert/", certificate_views.convert, name="convert"),
+    path("purchase/", certificate_views.purchase, name="purchase"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
