@@ -279,6 +279,17 @@ class Certificate(TimestampedModel):
         )
 
     @property
+    def can_reissue(self) -> bool:
+        """A purchase lasts longer than one certificate may: the rest comes by reissuing."""
+        return (
+            self.source == Source.ISSUED
+            and self.display_status == CertificateStatus.ISSUED
+            and self.subscription_ends_at is not None
+            and self.not_after is not None
+            and self.subscription_ends_at - self.not_after >= timedelta(days=1)
+        )
+
+    @property
     def can_apply(self) -> bool:
         return self.status in (
             CertificateStatus.PENDING_APPLICATION,

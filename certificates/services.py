@@ -237,19 +237,16 @@ def subject_of(application: Application) -> ca.SubjectInfo | None:
     )
 
 
-def issue_certificate(
-    *, certificate: Certificate, actor, now: datetime | None = None
-) -> Certificate:
-    """Sign the certificate with its brand's issuing CA and make it "Issued".
+def sign(certificate: Certificate, *, now: datetime) -> dict:
+    """Sign the application's CSR with the brand's issuing CA: the certificate's new fields.
 
-    `now` is when its validity starts: the present, except for the demo data.
+    One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what
+    was bought.
     """
     application = certificate.application
     issuing = authority.issuing_authority(certificate.brand)
-    now = now or timezone.now()
     validity_days = settings.CERTIFICATE_VALIDITY_DAYS
     if certificate.subscription_ends_at:
-        # Never past what was bought; a reissue takes what is left.
         remaining = (certificate.subscription_ends_at - now).days
         validity_days = max(1, min(validity_days, remaining))
     signed = ca.issue_certificate(
@@ -264,32 +261,73 @@ def issue_certificate(
         ca_slug=issuing.slug,
     )
     info = describe_certificate(signed)
+    return {
+        "authority": issuing,
+        "certificate_pem": certificate_to_pem(signed),
+        "chain_pem": issuing.certificate_pem,
+        "common_name": info.common_name,
+        "domains": "\n".join(info.domains),
+        "organization": info.organization,
+        "issuer": info.issuer,
+        "serial": info.serial,
+        "fingerprint_sha256": info.fingerprint_sha256,
+        "key_algorithm": info.key_description,
+        "not_before": info.not_before,
+        "not_after": info.not_after,
+    }
+
+
+def issue_certificate(
+    *, certificate: Certificate, actor, now: datetime | None = None
+) -> Certificate:
+    """Sign the certificate with its brand's issuing CA and make it "Issued".
+
+    `now` is when its validity starts: the present, except for the demo data.
+    """
+    now = now or timezone.now()
+    fields = sign(certificate, now=now)
     with transaction.atomic():
         transition(
             certificate,
             CertificateStatus.ISSUED,
             actor=actor,
-            changes={
-                "authority": issuing,
-                "certificate_pem": certificate_to_pem(signed),
-                "chain_pem": issuing.certificate_pem,
-                "common_name": info.common_name,
-                "domains": "\n".join(info.domains),
-                "organization": info.organization,
-                "issuer": info.issuer,
-                "serial": info.serial,
-                "fingerprint_sha256": info.fingerprint_sha256,
-                "key_algorithm": info.key_description,
-                "not_before": info.not_before,
-                "not_after": info.not_after,
-            },
-            details={"serial": info.serial},
+            changes=fields,
+            details={"serial": fields["serial"]},
         )
         if certificate.validation_type != ValidationType.DV:
             Application.objects.filter(certificate=certificate).update(
                 reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
                 reviewed_at=now,
             )
+    return certificate
+
+
+def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
+    """Issue the certificate again for the same domains and key, for what is left of the purchase.
+
+    The old certificate stays valid until its own end date.
+    """
+    if not certificate.can_reissue:
+        raise ValidationError(
+            "Only an issued certificate with purchased time left after its end date can be "
+            "reissued."
+        )
+    old_serial = certificate.serial
+    fields = sign(certificate, now=timezone.now())
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not locked.can_reissue or locked.serial != old_serial:
+            raise ValidationError("The certificate changed meanwhile; reload the page.")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+            setattr(certificate, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+        record_event(
+            actor=actor,
+            action="certificate.reissue",
+            target=locked,
+            details={"old_serial": old_serial, "serial": fields["serial"]},
+        )
     return certificate
 
 

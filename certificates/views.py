@@ -158,6 +158,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "validation_rows": selectors.validation_rows(application) if application else [],
         "server_types": SERVER_TYPE_NAMES,
         "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
+        "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
     }
     return render(request, "certificates/detail.html", context)
 
@@ -253,6 +254,21 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Domain validation failed: see the reason below.")
     else:
         messages.warning(request, "Not all domains could be verified yet: see what was found.")
+    return redirect(certificate)
+
+
+@require_POST
+def reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    try:
+        services.reissue_certificate(certificate=certificate, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Reissued: the new certificate is valid until {certificate.not_after:%Y-%m-%d}.",
+        )
     return redirect(certificate)
 
 

@@ -401,3 +401,61 @@ def test_dv_cannot_be_approved_by_an_operator(customer_client, customer):
         services.approve_application(certificate=refresh(certificate), actor=None)
     assert refresh(certificate).status == Status.VALIDATING
     assert not AuditEvent.objects.filter(details__to="issued").exists()
+
+
+# --- Reissue: a purchase outlasts one certificate -----------------------------------------
+
+
+def issued_ov(client, customer) -> Certificate:
+    certificate = pending(customer, validation_type="OV")
+    apply(client, certificate, **ORGANIZATION)
+    services.approve_application(certificate=refresh(certificate), actor=None)
+    return refresh(certificate)
+
+
+def test_reissue_signs_a_new_certificate_for_the_same_domains_and_key(customer_client, customer):
+    certificate = issued_ov(customer_client, customer)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        not_after=timezone.now() + timedelta(days=10)
+    )
+    old = refresh(certificate)
+    assert old.can_reissue
+
+    customer_client.post(reverse("certificates:reissue", args=[certificate.pk]))
+
+    new = refresh(certificate)
+    assert new.serial != old.serial
+    assert new.not_after > old.not_after
+    assert new.not_after <= new.subscription_ends_at
+    assert new.domain_list == old.domain_list
+    old_key = load_certificates(old.certificate_pem)[0].public_key()
+    assert load_certificates(new.certificate_pem)[0].public_key() == old_key
+    event = AuditEvent.objects.get(action="certificate.reissue")
+    assert event.details == {"old_serial": old.serial, "serial": new.serial}
+
+
+def test_reissue_is_refused_when_the_purchase_is_used_up(customer_client, customer):
+    certificate = issued_ov(customer_client, customer)
+    Certificate.objects.filter(pk=certificate.pk).update(subscription_ends_at=certificate.not_after)
+
+    customer_client.post(reverse("certificates:reissue", args=[certificate.pk]))
+
+    assert refresh(certificate).serial == certificate.serial
+    assert not AuditEvent.objects.filter(action="certificate.reissue").exists()
+
+
+def test_reissue_command_reissues_what_ends_soon(customer_client, customer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    soon = issued_ov(customer_client, customer)
+    later = issued_ov(customer_client, customer)
+    Certificate.objects.filter(pk=soon.pk).update(not_after=timezone.now() + timedelta(days=5))
+
+    out = StringIO()
+    call_command("reissue_certificates", "--days", "30", stdout=out)
+
+    assert "Reissued 1 certificates" in out.getvalue()
+    assert refresh(soon).serial != soon.serial
+    assert refresh(later).serial == later.serial
