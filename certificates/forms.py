@@ -106,6 +106,7 @@ class UploadCertificateForm(forms.Form):
         self.bundle: CertificateBundle | None = None
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -170,6 +171,7 @@ class ConvertForm(forms.Form):
         self.converted: convert.ConvertedPEM | None = None
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token
 
     def clean(self):
         cleaned = super().clean()
@@ -261,6 +263,7 @@ class ApplicationForm(forms.ModelForm):
         self.submit = submit
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token
         scope = certificate.domain_scope
         if scope == DomainScope.WILDCARD:
             self.fields["domains"].help_text = "One wildcard domain, e.g. *.example.com."
@@ -450,7 +453,7 @@ class PurchaseForm(forms.Form):
         self.price_changed = False
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the page's form has its token
+        self.helper.disable_csrf = True  # the template's <form> has its token
         self.helper.layout = Layout(
             "brand",
             InlineRadios("validation_type"),
