@@ -45,7 +45,10 @@ def create_authorities(brand: Brand, *, now: datetime | None = None) -> Certific
         names = ca.local_ca_names(brand.name)
         now = now or timezone.now()
         root = ca.create_root_ca(
-            common_name=names.root_common_name, organization=names.organization, now=now
+            common_name=names.root_common_name,
+            organization=names.organization,
+            now=now,
+            country=settings.PKI_CA_COUNTRY,
         )
         issuing = ca.create_issuing_ca(
             root,
@@ -54,6 +57,7 @@ def create_authorities(brand: Brand, *, now: datetime | None = None) -> Certific
             now=now,
             base_url=settings.PKI_BASE_URL,
             slug=brand.slug,
+            country=settings.PKI_CA_COUNTRY,
         )
         save(brand, Role.ROOT, root)
         return save(brand, Role.ISSUING, issuing)

@@ -164,6 +164,8 @@ CERTIFICATES_WILL_EXPIRE_DAYS = int(os.environ.get("CERTIFICATES_WILL_EXPIRE_DAY
 # The certificate authority. Issued certificates name their CRL, OCSP and CA
 # certificate URLs under this base: plain http, as the Baseline Requirements want.
 PKI_BASE_URL = os.environ.get("PKI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The country in the local CAs' names (the Baseline Requirements want one).
+PKI_CA_COUNTRY = os.environ.get("PKI_CA_COUNTRY", "CN")
 # One certificate's validity: the CA/Browser Forum maximum in force is 200 days
 # since 15 March 2026 (100 from March 2027, 47 from 2029); one day of margin.
 CERTIFICATE_VALIDITY_DAYS = int(os.environ.get("CERTIFICATE_VALIDITY_DAYS", "199"))
