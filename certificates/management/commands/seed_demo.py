@@ -244,7 +244,7 @@ class DemoCertificates:
     def advance(self, certificate: Certificate, kind: str, issued_at: datetime | None) -> None:
         if kind == Status.PENDING_APPLICATION:
             return
-        self.submit(certificate)
+        self.submit(certificate, submitted_at=(issued_at or self.now) - timedelta(hours=2))
         if kind == Status.VALIDATING:
             return
         if kind == Status.CHECK_FAIL:
@@ -259,7 +259,7 @@ class DemoCertificates:
         elif kind in (Status.REVOKING, Status.REVOKED):
             self.revoke(certificate, complete=kind == Status.REVOKED)
 
-    def submit(self, certificate: Certificate) -> None:
+    def submit(self, certificate: Certificate, *, submitted_at: datetime) -> None:
         domains = self.domains_for(certificate.order.product, certificate.domain_count)
         contact = self.rng.choice(CONTACTS)
         organization = None
@@ -281,6 +281,8 @@ class DemoCertificates:
         services.save_application(
             certificate=certificate, application=application, submit=True, actor=self.owner
         )
+        # Applied before it was issued, not at seeding time.
+        Application.objects.filter(pk=application.pk).update(submitted_at=submitted_at)
 
     def revoke(self, certificate: Certificate, *, complete: bool) -> None:
         transition(certificate, Status.REVOKING)
