@@ -350,3 +350,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name or 'system'} {self.action} {self.object_repr}"
+
+
+class ExpiryNotice(models.Model):
+    """A certificate's expiry warning at one threshold, claimed by one run of notify_expiring.
+
+    The unique constraint is what makes each warning go out at most once: a
+    run claims a warning by inserting its row, and only the run whose insert
+    went in sends it (see certificates.expiry_warnings).
+    """
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.CASCADE, related_name="expiry_notices"
+    )
+    threshold_days = models.PositiveSmallIntegerField()
+    # The run that inserted the row, so it can tell its claims from a concurrent run's.
+    run_id = models.UUIDField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    # Null while the email is being sent, and for good if the run died before
+    # it could say the email went out.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "threshold_days"], name="one_notice_per_threshold"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold_days}-day warning for certificate {self.certificate_id}"

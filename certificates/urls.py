@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from certificates import views
 
@@ -6,4 +7,6 @@ app_name = "certificates"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    # Placeholder for the details page being built on main; replaced at merge.
+    path("<int:pk>/", RedirectView.as_view(url="/certificates/"), name="detail"),
 ]
