@@ -161,12 +161,12 @@ CERTIFICATES_PAGE_SIZE = int(os.environ.get("CERTIFICATES_PAGE_SIZE", "20"))
 # "Will Expire": issued certificates whose end date is within this many days.
 CERTIFICATES_WILL_EXPIRE_DAYS = int(os.environ.get("CERTIFICATES_WILL_EXPIRE_DAYS", "30"))
 # notify_expiring warns owners this many days before a certificate ends, once per threshold.
-CERTIFICATES_EXPIRY_WARNING_DAYS = tuple(
-    sorted(
-        {int(days) for days in env_list("CERTIFICATES_EXPIRY_WARNING_DAYS", "30,15,7,1")},
-        reverse=True,
-    )
-)
+try:
+    CERTIFICATES_EXPIRY_WARNING_DAYS = tuple(
+        sorted({int(days) for days in env_list("CERTIFICATES_EXPIRY_WARNING_DAYS", "30,15,7,1")})
+    )[::-1]
+except ValueError:
+    CERTIFICATES_EXPIRY_WARNING_DAYS = ()
 if not CERTIFICATES_EXPIRY_WARNING_DAYS or min(CERTIFICATES_EXPIRY_WARNING_DAYS) < 1:
     raise ImproperlyConfigured(
         "CERTIFICATES_EXPIRY_WARNING_DAYS must list whole numbers of days of 1 or more, "
