@@ -67,7 +67,7 @@ class Command(BaseCommand):
             ) from error
         finally:
             if show_progress and done:
-                self.stderr.write("", ending="\n")
+                self.stderr.write("", style_func=str, ending="\n")
         seconds = time.monotonic() - started
         self.stdout.write(f"Expired {plural(done, 'certificate')} in {seconds:.1f}s.")
 
