@@ -32,8 +32,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Options go through ARGS, e.g. make bench ARGS="--quick"; DATABASE_URL picks PostgreSQL.
 bench: $(STAMP)
-	@echo "no benchmarks yet"
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

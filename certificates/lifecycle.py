@@ -4,6 +4,8 @@ Each table below lists, for every status, the statuses it may move to. The
 function `transition` is the one place a status is written: it locks the row,
 checks the table against the status the database holds (not a stale copy),
 applies the change and records it in the audit log, all in one transaction.
+`transition_batch` does the same for many certificates at once, for the batch
+jobs: one locking read, one UPDATE and one insert of audit events per batch.
 """
 
 from collections.abc import Mapping
@@ -77,6 +79,10 @@ class TransitionNotAllowed(Exception):
         self.target = target
 
 
+class BatchChangedUnderneath(Exception):
+    """Rows of a batch changed between being read and being updated; the batch was undone."""
+
+
 def can_transition(obj: models.Model, to: str) -> bool:
     """Whether the table allows `obj` to move to `to` from the status it holds in memory."""
     table, _ = _TABLES[obj._meta.label]
@@ -127,3 +133,72 @@ def transition(
             details={"from": current, "to": to, **(details or {})},
         )
     return obj
+
+
+def transition_batch(
+    candidates: models.QuerySet,
+    to: str,
+    *,
+    limit: int,
+    actor: Any = None,
+    details: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Move up to `limit` certificates of `candidates`, lowest id first, to status `to`.
+
+    One transaction: the rows are locked and their status re-read, the ones
+    the table lets move to `to` change in a single UPDATE (with
+    status_changed_at), and their audit events ("certificate.status", from and
+    to, as `transition` writes them) go in with a single insert. Rows the
+    table does not let move are left out rather than refused, so a batch takes
+    what it may. Returns the ids moved, ascending: the caller pages on with
+    `pk__gt` the last of them, and stops when none is returned.
+
+    Certificates only: their audit entries need just the name columns, which
+    this reads beside the ids instead of whole rows.
+    """
+    from certificates.audit import build_event, record_events  # audit imports us via models
+
+    model = candidates.model
+    table, _ = _TABLES[model._meta.label]
+    sources = [status for status, targets in table.items() if to in targets]
+    with transaction.atomic():
+        # skip_locked: rows another run (another cron host) has locked are that
+        # run's to move. Waiting for them would only find them moved already;
+        # skipping means two runs at once split the work between them instead
+        # of queueing behind each other, and since a row is only read once it
+        # is locked (and PostgreSQL re-checks the WHERE on the latest version
+        # before returning a locked row), no certificate is moved twice.
+        # SQLite has no row locks and ignores this: it lets one writer in at a
+        # time.
+        locked = list(
+            candidates.filter(status__in=sources)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .only("pk", "status", "name", "common_name")[:limit]
+        )
+        if not locked:
+            return []
+        ids = [row.pk for row in locked]
+        now = timezone.now()
+        moved = model._default_manager.filter(pk__in=ids, status__in=sources).update(
+            status=to, status_changed_at=now, updated_at=now
+        )
+        if moved != len(ids):
+            # Only a database without row locks could let another writer in
+            # between; roll back rather than audit a change that did not happen.
+            raise BatchChangedUnderneath(
+                f"{len(ids) - moved} of {len(ids)} rows changed while the batch held them; "
+                "the batch was undone, run it again."
+            )
+        events = []
+        for row in locked:
+            event = build_event(
+                actor=actor,
+                action=f"{model._meta.model_name}.status",
+                target=row,
+                details={"from": row.status, "to": to, **(details or {})},
+            )
+            event.created_at = now
+            events.append(event)
+        record_events(events)
+    return ids

@@ -206,7 +206,15 @@ class Certificate(TimestampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="cert_owner_recent"),
-            models.Index(fields=["owner", "status", "not_after"], name="cert_owner_status"),
+            # The overview's counters and its paginator count read every live
+            # certificate of a customer. This index holds all they look at
+            # (deleted_at for "live", status and not_after for the counters, id
+            # for COUNT), so both databases answer them from the index alone
+            # instead of visiting each row; status tabs use it too.
+            models.Index(
+                fields=["owner", "deleted_at", "status", "not_after", "id"],
+                name="cert_owner_live_status",
+            ),
             # The expiry batch job scans issued certificates by end date.
             models.Index(fields=["status", "not_after"], name="cert_status_not_after"),
             models.Index(fields=["serial"], name="cert_serial"),
@@ -459,3 +467,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name or 'system'} {self.action} {self.object_repr}"
+
+
+class ExpiryNotice(models.Model):
+    """A certificate's expiry warning at one threshold, claimed by one run of notify_expiring.
+
+    The unique constraint is what makes each warning go out at most once: a
+    run claims a warning by inserting its row, and only the run whose insert
+    went in sends it (see certificates.expiry_warnings).
+    """
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.CASCADE, related_name="expiry_notices"
+    )
+    threshold_days = models.PositiveSmallIntegerField()
+    # The run that inserted the row, so it can tell its claims from a concurrent run's.
+    run_id = models.UUIDField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    # Null while the email is being sent, and for good if the run died before
+    # it could say the email went out.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "threshold_days"], name="one_notice_per_threshold"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold_days}-day warning for certificate {self.certificate_id}"

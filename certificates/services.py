@@ -237,14 +237,16 @@ def subject_of(application: Application) -> ca.SubjectInfo | None:
     )
 
 
-def sign(certificate: Certificate, *, now: datetime) -> dict:
+def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
     """Sign the application's CSR with the brand's issuing CA: the certificate's new fields.
 
     One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what
-    was bought.
+    was bought. `now` (when the validity starts) defaults to after the CA exists:
+    a CA made for this very certificate must not start after it.
     """
     application = certificate.application
     issuing = authority.issuing_authority(certificate.brand)
+    now = now or timezone.now()
     validity_days = settings.CERTIFICATE_VALIDITY_DAYS
     if certificate.subscription_ends_at:
         remaining = (certificate.subscription_ends_at - now).days
@@ -284,7 +286,6 @@ def issue_certificate(
 
     `now` is when its validity starts: the present, except for the demo data.
     """
-    now = now or timezone.now()
     fields = sign(certificate, now=now)
     with transaction.atomic():
         transition(
@@ -297,7 +298,7 @@ def issue_certificate(
         if certificate.validation_type != ValidationType.DV:
             Application.objects.filter(certificate=certificate).update(
                 reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
-                reviewed_at=now,
+                reviewed_at=timezone.now(),
             )
     return certificate
 
@@ -313,7 +314,7 @@ def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
             "reissued."
         )
     old_serial = certificate.serial
-    fields = sign(certificate, now=timezone.now())
+    fields = sign(certificate)
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if not locked.can_reissue or locked.serial != old_serial:

@@ -160,6 +160,20 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CERTIFICATES_PAGE_SIZE = int(os.environ.get("CERTIFICATES_PAGE_SIZE", "20"))
 # "Will Expire": issued certificates whose end date is within this many days.
 CERTIFICATES_WILL_EXPIRE_DAYS = int(os.environ.get("CERTIFICATES_WILL_EXPIRE_DAYS", "30"))
+# notify_expiring warns owners this many days before a certificate ends, once per threshold.
+try:
+    CERTIFICATES_EXPIRY_WARNING_DAYS = tuple(
+        sorted({int(days) for days in env_list("CERTIFICATES_EXPIRY_WARNING_DAYS", "30,15,7,1")})
+    )[::-1]
+except ValueError:
+    CERTIFICATES_EXPIRY_WARNING_DAYS = ()
+if not CERTIFICATES_EXPIRY_WARNING_DAYS or min(CERTIFICATES_EXPIRY_WARNING_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "CERTIFICATES_EXPIRY_WARNING_DAYS must list whole numbers of days of 1 or more, "
+        "e.g. 30,15,7,1."
+    )
+# Where customers reach the console: the links in emails start with it.
+CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The certificate authority. Issued certificates name their CRL, OCSP and CA
 # certificate URLs under this base: plain http, as the Baseline Requirements want.

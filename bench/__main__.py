@@ -1,0 +1,166 @@
+"""Run the benchmarks: `python -m bench --help`."""
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+
+PRESETS = {
+    # Issue 7's sizes.
+    "full": {
+        "overview_sizes": [1_000, 100_000],
+        "expire_total": 1_000_000,
+        "expire_due": 100_000,
+        "notify_certs": 10_000,
+        "notify_customers": 1_000,
+        "repeat": 30,
+    },
+    # A run that fits in a minute.
+    "quick": {
+        "overview_sizes": [1_000, 10_000],
+        "expire_total": 100_000,
+        "expire_due": 10_000,
+        "notify_certs": 2_000,
+        "notify_customers": 200,
+        "repeat": 10,
+    },
+    # Seconds: CI runs this so the suite never rots.
+    "smoke": {
+        "overview_sizes": [50, 500],
+        "expire_total": 2_000,
+        "expire_due": 200,
+        "notify_certs": 100,
+        "notify_customers": 10,
+        "repeat": 3,
+    },
+}
+
+
+def sizes(text: str) -> list[int]:
+    values = sorted({int(value.replace("_", "")) for value in text.split(",") if value.strip()})
+    if len(values) < 2 or values[0] < 1:
+        raise argparse.ArgumentTypeError("give two or more sizes of 1 or more, e.g. 1000,100000")
+    return values
+
+
+def count(text: str) -> int:
+    value = int(text.replace("_", ""))
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the console on a scratch database it makes and drops itself: "
+        "SQLite by default, or the PostgreSQL server of DATABASE_URL (as <name>_bench).",
+    )
+    preset = parser.add_mutually_exclusive_group()
+    preset.add_argument("--quick", action="store_true", help="smaller sizes: about a minute")
+    preset.add_argument("--smoke", action="store_true", help="tiny sizes: seconds (for CI)")
+    parser.add_argument("--overview-sizes", type=sizes, help="certificates per overview customer")
+    parser.add_argument("--expire-total", type=count, help="certificates in the expiry run")
+    parser.add_argument("--expire-due", type=count, help="of which past their end date")
+    parser.add_argument("--notify-certs", type=count, help="certificates to warn about")
+    parser.add_argument("--notify-customers", type=count, help="customers they belong to")
+    parser.add_argument("--repeat", type=count, help="requests timed per page")
+    parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    arguments = parser.parse_args(argv)
+    chosen = PRESETS["quick" if arguments.quick else "smoke" if arguments.smoke else "full"]
+    for name, value in chosen.items():
+        if getattr(arguments, name) is None:
+            setattr(arguments, name, value)
+    if arguments.expire_due > arguments.expire_total:
+        parser.error("--expire-due cannot be more than --expire-total")
+    return arguments
+
+
+def main(argv: list[str]) -> int:
+    arguments = parse_arguments(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+
+    from bench.scratch import scratch_database
+
+    with scratch_database(keep=arguments.keep) as url:
+        import django
+
+        django.setup()
+        run(arguments, url)
+    return 0
+
+
+def run(arguments: argparse.Namespace, database_url: str) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+
+    from bench import expire, notify, overview, upload
+    from bench.data import analyze, make_brands
+    from bench.report import print_table, step
+
+    # The test client's host, the in-memory email backend, and DEBUG off so
+    # Django does not keep every query.
+    setup_test_environment(debug=False)
+    # Static files come from the finders; there is no collectstatic output.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    started = time.perf_counter()
+    print(
+        f"Benchmarking on {connection.vendor} ({connection.settings_dict['NAME']})", file=sys.stderr
+    )
+    with step("migrate"):
+        call_command("migrate", verbosity=0)
+
+    now = timezone.now()
+    brands = make_brands()
+    with step(f"insert {arguments.expire_total:,} certificates for the expiry run"):
+        expire.build(total=arguments.expire_total, due=arguments.expire_due, brands=brands, now=now)
+    with step(
+        f"insert overview customers of {', '.join(f'{n:,}' for n in arguments.overview_sizes)}"
+    ):
+        customers = overview.build(sizes=arguments.overview_sizes, brands=brands, now=now)
+    with step(f"insert {arguments.notify_certs:,} certificates to warn about"):
+        notify.build(
+            certificates=arguments.notify_certs,
+            customers=arguments.notify_customers,
+            brands=brands,
+            now=now,
+        )
+    with step("analyze"):
+        analyze()
+
+    rows = []
+    with step("overview and search"):
+        rows += overview.measure(customers, repeat=arguments.repeat, show_plans=arguments.explain)
+    rows += expire.measure(
+        total=arguments.expire_total, due=arguments.expire_due, database_url=database_url
+    )
+    rows += notify.measure(
+        certificates=arguments.notify_certs, customers=arguments.notify_customers
+    )
+    with step("upload validation"):
+        rows += upload.measure(repeat=max(arguments.repeat, 20))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()"
+        )
+        version = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SELECT COUNT(*) FROM certificates_certificate")
+        total = cursor.fetchone()[0]
+    title = (
+        f"{version if connection.vendor == 'postgresql' else f'SQLite {version}'}, "
+        f"Python {platform.python_version()}, {total:,} certificates in the table, "
+        f"{arguments.repeat} requests timed per page; built and measured in "
+        f"{time.perf_counter() - started:.0f}s"
+    )
+    print_table(title, rows)
+    print("Not measured yet (not in this tree): issuance, download zips, CRL, OCSP.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
