@@ -181,3 +181,16 @@ def test_overview_query_count_does_not_grow_with_the_certificates(customer_clien
 
     assert with_ten == with_thousand
     assert with_ten_searched == with_thousand_searched
+
+
+def test_a_tab_without_search_reuses_its_counter_as_the_page_count(customer_client, customer):
+    make_certificates(customer, 3, status=Status.ISSUED)
+    make_certificate(customer, status=Status.CHECK_FAIL, days_left=None)
+
+    plain = overview_queries(customer_client, status="issued")
+    searched = overview_queries(customer_client, status="issued", q="example")
+
+    # The searched list needs its own COUNT; the plain tab takes the counter's.
+    assert searched == plain + 1
+    response = customer_client.get(OVERVIEW, {"status": "issued"})
+    assert response.context["page"].paginator.count == 3
