@@ -11,6 +11,7 @@ from certificates.models import (
     Certificate,
     DomainScope,
     Product,
+    RevocationReason,
     ValidationType,
 )
 from certificates.pki import ca, convert, errors, parsing
@@ -528,3 +529,19 @@ class PurchaseForm(forms.Form):
             "quantity": self.cleaned_data["quantity"],
             "years": self.cleaned_data["years"],
         }
+
+
+class RevokeForm(forms.Form):
+    reason = forms.TypedChoiceField(
+        label="Reason for revocation",
+        choices=RevocationReason.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the reason for the revocation."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's form has its token

@@ -74,6 +74,10 @@ class CertificateAuthority(TimestampedModel):
     private_key_encrypted = models.TextField(editable=False)
     # The number of the last CRL published; each new CRL takes the next one.
     crl_number = models.PositiveBigIntegerField(default=0)
+    # The last CRL published (DER), served until crl_refresh_at; a completed
+    # revocation clears crl_refresh_at so that the next request publishes a new one.
+    crl_der = models.BinaryField(default=b"", blank=True, editable=False)
+    crl_refresh_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "certificate authority"
@@ -298,6 +302,30 @@ class Certificate(TimestampedModel):
         )
 
     @property
+    def revoke_refusal(self) -> str | None:
+        """Why this certificate cannot be revoked now, or None when it can.
+
+        Only a certificate this console's CA signed, while it is issued and unexpired.
+        """
+        if self.source == Source.UPLOADED:
+            return "Uploaded certificates can't be revoked here: ask the CA that issued them."
+        status = self.display_status
+        if status == CertificateStatus.REVOKING:
+            return "A revocation of this certificate is already under way."
+        if status != CertificateStatus.ISSUED or self.authority_id is None:
+            return f"A certificate that is {CertificateStatus(status).label} can't be revoked."
+        return None
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.revoke_refusal is None
+
+    @property
+    def shows_full_details(self) -> bool:
+        """Once a revocation is requested, the details page shows only what identifies it."""
+        return self.status not in (CertificateStatus.REVOKING, CertificateStatus.REVOKED)
+
+    @property
     def can_apply(self) -> bool:
         return self.status in (
             CertificateStatus.PENDING_APPLICATION,
@@ -385,6 +413,34 @@ class Application(TimestampedModel):
         return self.domains.split()
 
 
+class IssuedSerial(models.Model):
+    """Every certificate the console's CAs signed, by serial.
+
+    A reissue gives a certificate row a new serial while the old certificate stays
+    valid until its end date: OCSP must still know the old serial, and a revocation
+    puts every serial of the row on the CRL.
+    """
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="issued_serials"
+    )
+    authority = models.ForeignKey(
+        CertificateAuthority, on_delete=models.PROTECT, related_name="issued_serials"
+    )
+    # Upper-case hex, as Certificate.serial.
+    serial = models.CharField(max_length=64)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "serial"], name="unique_serial_per_ca")
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
 class RevocationReason(models.IntegerChoices):
     """RFC 5280 CRLReason codes a customer can choose."""
 
@@ -440,6 +496,14 @@ class RevocationRequest(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Revocation of {self.certificate}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status == RevocationStatus.PENDING
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
 
 
 class AuditEvent(models.Model):

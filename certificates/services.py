@@ -2,22 +2,38 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from smtplib import SMTPException
 
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from certificates import authority, domain_checks, keystore, selectors
+from certificates import authority, domain_checks, keystore, refunds, selectors
 from certificates.audit import record_event
-from certificates.lifecycle import CertificateStatus, status_for_upload, transition
+from certificates.lifecycle import (
+    CertificateStatus,
+    RevocationStatus,
+    TransitionNotAllowed,
+    status_for_upload,
+    transition,
+)
 from certificates.models import (
     Application,
     Brand,
     Certificate,
+    CertificateAuthority,
+    IssuedSerial,
     Order,
     Product,
+    RevocationReason,
+    RevocationRequest,
     Source,
     ValidationType,
 )
@@ -30,6 +46,12 @@ from certificates.pki.parsing import (
     load_certificates,
     load_private_key,
     private_key_to_pem,
+)
+from certificates.pki.revocation import (
+    CertificateState,
+    RevokedEntry,
+    build_crl,
+    respond_to_ocsp,
 )
 
 
@@ -295,6 +317,7 @@ def issue_certificate(
             changes=fields,
             details={"serial": fields["serial"]},
         )
+        record_issued_serial(certificate=certificate)
         if certificate.validation_type != ValidationType.DV:
             Application.objects.filter(certificate=certificate).update(
                 reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -323,6 +346,7 @@ def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
             setattr(locked, name, value)
             setattr(certificate, name, value)
         locked.save(update_fields=[*fields, "updated_at"])
+        record_issued_serial(certificate=locked)
         record_event(
             actor=actor,
             action="certificate.reissue",
@@ -432,3 +456,350 @@ def purchase(*, customer, product: Product, domain_count: int, quantity: int, ye
             },
         )
     return order
+
+
+# --- Revocation -----------------------------------------------------------------------------
+
+CONFIRMATION_SALT = "certificates.revocation.confirm"
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def record_issued_serial(*, certificate: Certificate) -> IssuedSerial:
+    """Remember a serial the CA signed for this certificate, for OCSP and the CRL."""
+    return IssuedSerial.objects.create(
+        certificate=certificate,
+        authority=certificate.authority,
+        serial=certificate.serial,
+        not_before=certificate.not_before,
+        not_after=certificate.not_after,
+    )
+
+
+def refund_terms(*, certificate: Certificate) -> refunds.RefundTerms:
+    """The certificate's refund deadline and last day to apply, as the settings say.
+
+    The days count from its first issuance: a reissue does not start them again.
+    """
+    first = certificate.issued_serials.order_by("not_before").values_list("not_before", flat=True)
+    return refunds.refund_terms(
+        timezone.localdate(first.first() or certificate.not_before),
+        refund_days=settings.REVOCATION_REFUND_DAYS,
+        ca_business_days=settings.REVOCATION_CA_BUSINESS_DAYS,
+        holidays=settings.REVOCATION_HOLIDAYS,
+    )
+
+
+def certificate_price(*, certificate: Certificate) -> Decimal:
+    """What the customer paid for this one certificate: a full refund gives this back."""
+    order = certificate.order
+    if order is None:
+        return refunds.NO_REFUND
+    return refunds.certificate_price(order.amount, order.quantity)
+
+
+def _ca_submission(now: datetime) -> dict:
+    """The fields of a request that reaches the CA now: it has its business days from today."""
+    return {
+        "submitted_to_ca_at": now,
+        "due_date": refunds.add_business_days(
+            timezone.localdate(now),
+            settings.REVOCATION_CA_BUSINESS_DAYS,
+            settings.REVOCATION_HOLIDAYS,
+        ),
+    }
+
+
+def _confirmation_address(certificate: Certificate) -> str:
+    application = Application.objects.filter(certificate=certificate).first()
+    address = (application and application.contact_email) or certificate.owner.email
+    if not address:
+        raise ValidationError(
+            "There is no email address to send the confirmation to: the application has "
+            "no contact email."
+        )
+    return address
+
+
+def revocation_confirmation_token(revocation: RevocationRequest) -> str:
+    """The signed, timestamped token of the emailed link; only this request's id is in it."""
+    return signing.TimestampSigner(salt=CONFIRMATION_SALT).sign(str(revocation.pk))
+
+
+def _send_confirmation(revocation: RevocationRequest) -> None:
+    token = revocation_confirmation_token(revocation)
+    context = {
+        "revocation": revocation,
+        "certificate": revocation.certificate,
+        "url": settings.CONSOLE_BASE_URL + reverse("confirm_revocation", args=[token]),
+        "hours": settings.REVOCATION_CONFIRMATION_HOURS,
+    }
+    subject = render_to_string("emails/revocation_confirmation_subject.txt", context)
+    body = render_to_string("emails/revocation_confirmation.txt", context)
+    try:
+        send_mail(" ".join(subject.split()), body, None, [revocation.confirmation_email])
+    except (OSError, SMTPException):
+        # The request is rolled back with it: no request waits for a link never sent.
+        raise ValidationError(
+            "The confirmation email could not be sent. Nothing was changed; try again later."
+        ) from None
+
+
+def request_revocation(*, certificate: Certificate, reason: int, actor) -> RevocationRequest:
+    """The customer asks to revoke a certificate; from now on it can't be downloaded.
+
+    DV goes straight to the CA. OV/EV first waits for the applicant to confirm by the
+    emailed link. The certificate row is locked, so of two requests at once one wins.
+    """
+    if reason not in RevocationReason.values:
+        raise ValidationError("Choose one of the offered reasons.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.revoke_refusal:
+            raise ValidationError(locked.revoke_refusal)
+        by_email = locked.validation_type != ValidationType.DV
+        address = _confirmation_address(locked) if by_email else ""
+        transition(certificate, CertificateStatus.REVOKING, actor=actor, details={"reason": reason})
+        fields = (
+            {
+                "status": RevocationStatus.AWAITING_CONFIRMATION,
+                "confirmation_email": address,
+                "confirmation_sent_at": now,
+            }
+            if by_email
+            else {"status": RevocationStatus.PENDING, **_ca_submission(now)}
+        )
+        revocation = RevocationRequest.objects.create(
+            certificate=certificate, requested_by=actor, reason=reason, **fields
+        )
+        record_event(
+            actor=actor,
+            action="revocation.request",
+            target=revocation,
+            details={"certificate": certificate.pk, "reason": reason, "email": address},
+        )
+        if by_email:
+            _send_confirmation(revocation)
+    return revocation
+
+
+def revocation_for_token(*, token: str) -> RevocationRequest:
+    """The request an emailed link confirms, if the link is genuine, unexpired and unused."""
+    signer = signing.TimestampSigner(salt=CONFIRMATION_SALT)
+    try:
+        pk = signer.unsign(token, max_age=timedelta(hours=settings.REVOCATION_CONFIRMATION_HOURS))
+        revocation = RevocationRequest.objects.select_related("certificate").get(pk=int(pk))
+    except signing.SignatureExpired:
+        raise ValidationError(
+            f"This confirmation link has expired: links are valid for "
+            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours. Nothing was revoked. To revoke "
+            "the certificate, cancel the request in the console and make a new one."
+        ) from None
+    except (signing.BadSignature, ValueError, RevocationRequest.DoesNotExist):
+        raise ValidationError(
+            "This confirmation link is not valid. Open the link exactly as it is in the email."
+        ) from None
+    if revocation.status == RevocationStatus.CANCELLED:
+        raise ValidationError("This revocation request was cancelled: nothing will be revoked.")
+    if revocation.status != RevocationStatus.AWAITING_CONFIRMATION:
+        raise ValidationError("This revocation request has already been confirmed.")
+    return revocation
+
+
+def confirm_revocation(*, token: str, actor) -> RevocationRequest:
+    """The applicant confirmed by the emailed link: the request goes to the CA.
+
+    The link works once: confirming moves the request on, and a second use finds it
+    no longer awaiting confirmation.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        revocation = revocation_for_token(token=token)
+        try:
+            transition(
+                revocation,
+                RevocationStatus.PENDING,
+                actor=actor,
+                changes={"confirmed_at": now, **_ca_submission(now)},
+                details={"confirmed_by": revocation.confirmation_email},
+            )
+        except TransitionNotAllowed:
+            # Confirmed or cancelled a moment ago, by another request.
+            raise ValidationError(
+                "This revocation request is no longer awaiting confirmation."
+            ) from None
+    return revocation
+
+
+def _reinstate(certificate: Certificate, *, actor, details: dict) -> None:
+    """Back to issued after a revocation that won't happen, or expired if it ran out meanwhile."""
+    ran_out = certificate.not_after is not None and certificate.not_after <= timezone.now()
+    status = CertificateStatus.EXPIRED if ran_out else CertificateStatus.ISSUED
+    transition(certificate, status, actor=actor, details=details)
+
+
+def cancel_revocation(*, certificate: Certificate, actor) -> RevocationRequest:
+    """The customer takes back a request still awaiting its email confirmation."""
+    with transaction.atomic():
+        revocation = (
+            RevocationRequest.objects.select_for_update()
+            .filter(certificate=certificate, status=RevocationStatus.AWAITING_CONFIRMATION)
+            .first()
+        )
+        if revocation is None:
+            raise ValidationError(
+                "Only a revocation request still awaiting its email confirmation can be cancelled."
+            )
+        transition(revocation, RevocationStatus.CANCELLED, actor=actor)
+        _reinstate(certificate, actor=actor, details={"revocation": "cancelled"})
+    return revocation
+
+
+def complete_revocation(*, revocation: RevocationRequest, actor) -> RevocationRequest:
+    """The CA revokes: the certificate enters the CRL and OCSP, and the refund is recorded.
+
+    Refund: the certificate's price when completed within the refund window of its
+    issuance, else nothing; it is added to the order. The request's row lock makes two
+    operators completing it at once revoke it once.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        certificate = Certificate.objects.select_related("order").get(pk=revocation.certificate_id)
+        refund = refunds.refund_amount(
+            refund_terms(certificate=certificate),
+            price=certificate_price(certificate=certificate),
+            completed_on=timezone.localdate(now),
+        )
+        transition(
+            revocation,
+            RevocationStatus.COMPLETED,
+            actor=actor,
+            changes={
+                "completed_at": now,
+                "processed_by": _user_or_none(actor),
+                "refund_amount": refund,
+            },
+        )
+        transition(
+            certificate,
+            CertificateStatus.REVOKED,
+            actor=actor,
+            details={"reason": revocation.reason, "refund": str(refund)},
+        )
+        if refund:
+            order = Order.objects.select_for_update().get(pk=certificate.order_id)
+            order.refund_amount = min(order.refund_amount + refund, order.amount)
+            order.refunded_at = now
+            order.save(update_fields=["refund_amount", "refunded_at", "updated_at"])
+        # The next download publishes a new CRL. This waits for a CRL being built right
+        # now (it holds the CA row) and then marks it stale, so none is left out.
+        CertificateAuthority.objects.filter(pk=certificate.authority_id).update(crl_refresh_at=None)
+    revocation.certificate = certificate
+    return revocation
+
+
+def reject_revocation(*, revocation: RevocationRequest, reason: str, actor) -> RevocationRequest:
+    """The CA refuses: the certificate is issued again, and the customer sees the reason."""
+    if not reason.strip():
+        raise ValidationError("Give the reason the customer will see.")
+    with transaction.atomic():
+        transition(
+            revocation,
+            RevocationStatus.REJECTED,
+            actor=actor,
+            changes={"rejection_reason": reason, "processed_by": _user_or_none(actor)},
+            details={"reason": reason},
+        )
+        _reinstate(revocation.certificate, actor=actor, details={"revocation": "rejected"})
+    return revocation
+
+
+# --- CRL and OCSP ---------------------------------------------------------------------------
+
+
+def revoked_entries(*, issuer: CertificateAuthority) -> list[RevokedEntry]:
+    """Every serial this CA signed for a revoked certificate, deleted from the console or not.
+
+    A reissued certificate has several serials, all revoked with it.
+    """
+    rows = (
+        IssuedSerial.objects.filter(
+            authority=issuer, certificate__revocation_requests__status=RevocationStatus.COMPLETED
+        )
+        .order_by()
+        .values_list(
+            "serial",
+            "certificate__revocation_requests__completed_at",
+            "certificate__revocation_requests__reason",
+        )
+        .iterator(chunk_size=10_000)
+    )
+    return [
+        RevokedEntry(serial=int(serial, 16), revoked_at=revoked_at, reason=reason)
+        for serial, revoked_at, reason in rows
+    ]
+
+
+def current_crl(*, issuer: CertificateAuthority) -> bytes:
+    """The CA's CRL in DER: the one published while it is fresh, else a new one.
+
+    Every new CRL takes the next CRL number under the CA row's lock, so numbers only
+    grow, even with several processes serving CRLs.
+    """
+    now = timezone.now()
+    if issuer.crl_refresh_at is not None and now < issuer.crl_refresh_at:
+        return bytes(issuer.crl_der)
+    with transaction.atomic():
+        locked = CertificateAuthority.objects.select_for_update().get(pk=issuer.pk)
+        if locked.crl_refresh_at is not None and now < locked.crl_refresh_at:
+            return bytes(locked.crl_der)  # another request just published it
+        validity = timedelta(hours=settings.PKI_CRL_VALIDITY_HOURS)
+        number = locked.crl_number + 1
+        der = build_crl(
+            authority.load(locked),
+            revoked_entries(issuer=locked),
+            crl_number=number,
+            this_update=now,
+            next_update=now + validity,
+        )
+        CertificateAuthority.objects.filter(pk=locked.pk).update(
+            crl_number=number, crl_der=der, crl_refresh_at=now + validity / 2
+        )
+    return der
+
+
+def certificate_state(*, issuer: CertificateAuthority, serial: int) -> CertificateState:
+    """What OCSP says about one serial of this CA: revoked, good, or unknown."""
+    # Two indexed lookups (CA and serial, then the certificate's requests), unordered:
+    # each answer costs the same however many certificates the CA has revoked.
+    issued = list(
+        IssuedSerial.objects.filter(authority=issuer, serial=format(serial, "X"))
+        .order_by()
+        .values_list("certificate_id", flat=True)
+    )
+    if not issued:
+        return CertificateState.unknown()
+    revoked = list(
+        RevocationRequest.objects.filter(certificate__in=issued, status=RevocationStatus.COMPLETED)
+        .order_by()
+        .values_list("completed_at", "reason")[:1]
+    )
+    if not revoked:
+        return CertificateState.good()
+    revoked_at, reason = revoked[0]
+    return CertificateState.revoked(revoked_at, reason=reason)
+
+
+def answer_ocsp(*, issuer: CertificateAuthority, request_der: bytes) -> bytes:
+    """The signed OCSP response (or OCSP error status) to one DER request."""
+    now = timezone.now()
+    return respond_to_ocsp(
+        request_der,
+        issuer=authority.load(issuer),
+        lookup=lambda serial: certificate_state(issuer=issuer, serial=serial),
+        now=now,
+        next_update=now + timedelta(hours=settings.PKI_OCSP_VALIDITY_HOURS),
+    )

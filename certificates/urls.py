@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/download/<slug:server_type>/", views.download, name="download"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/expiry-warnings/", views.expiry_warnings, name="expiry_warnings"),
+    path("<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("<int:pk>/revocation/cancel/", views.cancel_revocation, name="cancel_revocation"),
 ]

@@ -2,14 +2,16 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from certificates import domain_checks, selectors, services
 from certificates.forms import (
@@ -17,10 +19,11 @@ from certificates.forms import (
     ConvertForm,
     OverviewFilterForm,
     PurchaseForm,
+    RevokeForm,
     UploadCertificateForm,
 )
-from certificates.lifecycle import CertificateStatus, TransitionNotAllowed
-from certificates.models import Application, Certificate, Order
+from certificates.lifecycle import CertificateStatus, RevocationStatus, TransitionNotAllowed
+from certificates.models import Application, Certificate, Order, RevocationRequest
 from certificates.pki.bundles import SERVER_TYPES
 
 SERVER_TYPE_NAMES = {
@@ -156,7 +159,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = Application.objects.filter(certificate=certificate).first()
     context = {
         "certificate": certificate,
-        "details": selectors.certificate_details(certificate),
+        # From a revocation request on, only what identifies the certificate is shown.
+        "details": (
+            selectors.certificate_details(certificate) if certificate.shows_full_details else None
+        ),
+        "revocation": certificate.revocation_requests.first(),
+        "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
         "application": application,
         "validation_rows": selectors.validation_rows(application) if application else [],
         "server_types": SERVER_TYPE_NAMES,
@@ -328,3 +336,99 @@ def purchased_message(order: Order) -> str:
     if order.quantity == 1:
         return f"Order {order.pk} is paid: 1 certificate awaits its application."
     return f"Order {order.pk} is paid: {order.quantity} certificates await their application."
+
+
+# --- Revocation ---------------------------------------------------------------------------
+
+
+def back_to_certificate(request: HttpRequest, certificate: Certificate, error: str) -> HttpResponse:
+    messages.error(request, error)
+    if request.htmx:
+        return HttpResponseClientRedirect(certificate.get_absolute_url())
+    return redirect(certificate)
+
+
+def revocation_message(revocation: RevocationRequest) -> str:
+    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+        return (
+            f"We emailed a confirmation link to {revocation.confirmation_email}. Nothing is "
+            f"revoked until it is confirmed; the link is valid for "
+            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours."
+        )
+    return (
+        f"Your revocation request was sent to the CA. It will be processed by "
+        f"{revocation.due_date:%Y-%m-%d}."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    if certificate.revoke_refusal:
+        return back_to_certificate(request, certificate, certificate.revoke_refusal)
+    form = RevokeForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            revocation = services.request_revocation(
+                certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return revocation_requested(request, revocation)
+    context = {
+        "certificate": certificate,
+        "form": form,
+        "terms": services.refund_terms(certificate=certificate),
+        "price": services.certificate_price(certificate=certificate),
+        "today": timezone.localdate(),
+        "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
+        "refund_days": settings.REVOCATION_REFUND_DAYS,
+    }
+    response = render_page(request, "certificates/revoke.html", context, fragment="revoke-form")
+    if request.htmx and request.method == "POST":
+        # The form posts into the dialog; its errors go back into the page instead.
+        reswap(retarget(response, "#revoke-form"), "outerHTML")
+    return response
+
+
+def revocation_requested(request: HttpRequest, revocation: RevocationRequest) -> HttpResponse:
+    """The "OK" dialog after "Confirm"; without HTMX, the details page with the message."""
+    certificate = revocation.certificate
+    message = revocation_message(revocation)
+    if request.htmx:
+        context = {"certificate": certificate, "revocation": revocation, "message": message}
+        return render(request, "certificates/revoke.html#submitted", context)
+    messages.success(request, message)
+    return redirect(certificate)
+
+
+@require_POST
+def cancel_revocation(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = owned_certificate(request, pk)
+    try:
+        services.cancel_revocation(certificate=certificate, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The revocation request was cancelled; nothing was revoked.")
+    return redirect(certificate)
+
+
+# The emailed link is for the applicant, who may have no sign-in: the signed,
+# expiring token is what authorizes, as in a password-reset link.
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def confirm_revocation(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link confirms and a button; only the POST confirms."""
+    context: dict = {"token": token, "confirmed": False}
+    try:
+        if request.method == "POST":
+            context["revocation"] = services.confirm_revocation(token=token, actor=request.user)
+            context["confirmed"] = True
+        else:
+            context["revocation"] = services.revocation_for_token(token=token)
+    except ValidationError as error:
+        context["error"] = error.message
+    status = 400 if "error" in context else 200
+    return render(request, "certificates/confirm_revocation.html", context, status=status)

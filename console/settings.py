@@ -6,6 +6,7 @@ that protect sessions and customers' private keys are really set.
 """
 
 import os
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,15 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_dates(name: str) -> frozenset[date]:
+    try:
+        return frozenset(date.fromisoformat(item) for item in env_list(name))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated ISO dates, e.g. 2026-10-01,2026-10-02."
+        ) from None
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -192,6 +202,20 @@ DV_DNS_PORT = int(os.environ.get("DV_DNS_PORT", "53"))
 DV_HTTP_PORT = int(os.environ.get("DV_HTTP_PORT", "80"))
 DV_CHECK_TIMEOUT = float(os.environ.get("DV_CHECK_TIMEOUT", "5"))
 DV_CHECK_FAIL_AFTER_DAYS = int(os.environ.get("DV_CHECK_FAIL_AFTER_DAYS", "7"))
+
+# Revocation. OV/EV requests wait for the applicant to confirm by an emailed link,
+# valid this many hours. The CA (an operator) then has this many business days:
+# weekdays that are not REVOCATION_HOLIDAYS (comma-separated ISO dates). A
+# revocation completed within REVOCATION_REFUND_DAYS calendar days of issuance is
+# refunded in full, otherwise not at all.
+REVOCATION_CONFIRMATION_HOURS = int(os.environ.get("REVOCATION_CONFIRMATION_HOURS", "72"))
+REVOCATION_CA_BUSINESS_DAYS = int(os.environ.get("REVOCATION_CA_BUSINESS_DAYS", "5"))
+REVOCATION_REFUND_DAYS = int(os.environ.get("REVOCATION_REFUND_DAYS", "30"))
+REVOCATION_HOLIDAYS = env_dates("REVOCATION_HOLIDAYS")
+# A CRL's validity (its next update); a new one is published when half of it has
+# passed, or at once after a revocation. OCSP answers are valid this many hours.
+PKI_CRL_VALIDITY_HOURS = int(os.environ.get("PKI_CRL_VALIDITY_HOURS", "24"))
+PKI_OCSP_VALIDITY_HOURS = int(os.environ.get("PKI_OCSP_VALIDITY_HOURS", "12"))
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,13 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("tools/convert/", certificate_views.convert, name="convert"),
     path("purchase/", certificate_views.purchase, name="purchase"),
+    path(
+        "revocations/confirm/<str:token>/",
+        certificate_views.confirm_revocation,
+        name="confirm_revocation",
+    ),
+    # Public: the CA certificates, CRLs and OCSP at the URLs issued certificates name.
+    path("pki/", include("certificates.pki_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
