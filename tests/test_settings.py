@@ -44,3 +44,12 @@ def test_production_starts_with_real_secrets():
         KEY_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_revocation_holidays_are_read_as_iso_dates():
+    result = start_with(REVOCATION_HOLIDAYS="2026-10-01, 2026-10-02")
+    assert result.returncode == 0, result.stderr
+
+    result = start_with(REVOCATION_HOLIDAYS="2026-10-01,1 October")
+    assert result.returncode != 0
+    assert "REVOCATION_HOLIDAYS must be comma-separated ISO dates" in result.stderr

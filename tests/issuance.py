@@ -1,0 +1,70 @@
+"""Real certificates for tests: bought, applied for and signed by the brand's local CA.
+
+Through the console's own services, so what the tests revoke is exactly what customers
+get: a certificate with a serial, an issuing CA and an order to refund.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from certificates import services
+from certificates.lifecycle import CertificateStatus as Status
+from certificates.models import Application, Certificate, Order
+from tests.factories import make_certificate, make_product
+
+ORGANIZATION = {
+    "organization_name": "Example Shop Ltd",
+    "organization_country": "CN",
+    "organization_city": "Hangzhou",
+    "organization_address": "1 West Lake Road",
+}
+
+
+def issue_real_certificate(
+    owner,
+    validation_type: str = "DV",
+    *,
+    domain: str = "shop.example.com",
+    contact_email: str = "li@example.com",
+    amount: Decimal = Decimal("300.00"),
+    quantity: int = 1,
+) -> Certificate:
+    """An issued certificate signed now by the local CA, from an order of `amount`."""
+    product = make_product(validation_type=validation_type)
+    order = Order.objects.create(
+        customer=owner,
+        product=product,
+        quantity=quantity,
+        years=1,
+        unit_price=amount / quantity,
+        amount=amount,
+        paid_at=timezone.now(),
+    )
+    certificate = make_certificate(
+        owner,
+        status=Status.PENDING_APPLICATION,
+        days_left=None,
+        domain="",
+        domains="",
+        order=order,
+        brand=product.brand,
+        validation_type=validation_type,
+        subscription_ends_at=timezone.now() + timedelta(days=365),
+    )
+    application = Application(
+        domains=domain,
+        contact_name="Li Wei",
+        contact_email=contact_email,
+        contact_phone="+86 571 0000 0000",
+        csr_source=Application.CsrSource.SYSTEM,
+        key_type=Application.KeyType.EC_P256,
+        validation_method="dns" if validation_type == "DV" else "",
+        **(ORGANIZATION if validation_type != "DV" else {}),
+    )
+    services.save_application(
+        certificate=certificate, application=application, submit=True, actor=owner
+    )
+    services.issue_certificate(certificate=certificate, actor=None)
+    return Certificate.objects.get(pk=certificate.pk)
