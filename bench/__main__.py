@@ -15,6 +15,8 @@ PRESETS = {
         "expire_due": 100_000,
         "notify_certs": 10_000,
         "notify_customers": 1_000,
+        "revoked": 100_000,
+        "ocsp_seconds": 3.0,
         "repeat": 30,
     },
     # A run that fits in a minute.
@@ -24,6 +26,8 @@ PRESETS = {
         "expire_due": 10_000,
         "notify_certs": 2_000,
         "notify_customers": 200,
+        "revoked": 10_000,
+        "ocsp_seconds": 1.0,
         "repeat": 10,
     },
     # Seconds: CI runs this so the suite never rots.
@@ -33,6 +37,8 @@ PRESETS = {
         "expire_due": 200,
         "notify_certs": 100,
         "notify_customers": 10,
+        "revoked": 100,
+        "ocsp_seconds": 0.2,
         "repeat": 3,
     },
 }
@@ -66,6 +72,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--expire-due", type=count, help="of which past their end date")
     parser.add_argument("--notify-certs", type=count, help="certificates to warn about")
     parser.add_argument("--notify-customers", type=count, help="customers they belong to")
+    parser.add_argument("--revoked", type=count, help="revoked certificates on the CRL")
+    parser.add_argument("--ocsp-seconds", type=float, help="seconds spent on each OCSP rate")
     parser.add_argument("--repeat", type=count, help="requests timed per page")
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -99,7 +107,7 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import expire, issuance, notify, overview, upload
+    from bench import expire, issuance, notify, overview, revocation, upload
     from bench.data import analyze, make_brands
     from bench.report import print_table, step
 
@@ -130,6 +138,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
             brands=brands,
             now=now,
         )
+    with step(f"insert {arguments.revoked:,} revoked certificates"):
+        revocations = revocation.build(revoked=arguments.revoked, brands=brands, now=now)
     with step("analyze"):
         analyze()
 
@@ -146,6 +156,10 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         rows += upload.measure(repeat=max(arguments.repeat, 20))
     with step("issuance and downloads"):
         rows += issuance.measure(repeat=max(arguments.repeat, 20))
+    with step("CRL and OCSP"):
+        rows += revocation.measure(
+            revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
+        )
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -161,7 +175,6 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         f"{time.perf_counter() - started:.0f}s"
     )
     print_table(title, rows)
-    print("Not measured yet (not in this tree): CRL, OCSP.", flush=True)
 
 
 if __name__ == "__main__":
