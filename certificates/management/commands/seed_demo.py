@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from certificates import authority, services
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.lifecycle import RevocationStatus, transition
+from certificates.lifecycle import transition
 from certificates.models import (
     Application,
     Brand,
@@ -24,7 +24,6 @@ from certificates.models import (
     Order,
     Product,
     RevocationReason,
-    RevocationRequest,
     ValidationType,
 )
 
@@ -183,7 +182,9 @@ class DemoCertificates:
         self.rng.shuffle(plan)
         for kind in plan:
             issued_at = self.issued_at(kind)
-            self.advance(self.purchase(issued_at), kind, issued_at)
+            # DV revocations go straight to the CA; OV/EV ones would email the applicant.
+            dv_only = kind in (Status.REVOKING, Status.REVOKED)
+            self.advance(self.purchase(issued_at, dv_only=dv_only), kind, issued_at)
         return len(plan)
 
     def domains_for(self, product: Product, count: int) -> list[str]:
@@ -208,9 +209,10 @@ class DemoCertificates:
         hours = self.rng.randint(1, 20)
         return self.now + timedelta(days=days_left - VALIDITY_DAYS, hours=hours)
 
-    def purchase(self, issued_at: datetime | None) -> Certificate:
+    def purchase(self, issued_at: datetime | None, *, dv_only: bool = False) -> Certificate:
         # EV needs the EV subject details; OV and DV make a more varied demo.
-        product = self.rng.choice([p for p in self.products if p.validation_type != "EV"])
+        types = ("DV",) if dv_only else ("DV", "OV")
+        product = self.rng.choice([p for p in self.products if p.validation_type in types])
         years = self.rng.choice((1, 1, 2))
         domain_count = self.rng.randint(2, 5) if product.domain_scope == "multiple" else 1
         unit_price = product.price_per_year + product.price_per_extra_domain * (domain_count - 1)
@@ -285,16 +287,11 @@ class DemoCertificates:
         Application.objects.filter(pk=application.pk).update(submitted_at=submitted_at)
 
     def revoke(self, certificate: Certificate, *, complete: bool) -> None:
-        transition(certificate, Status.REVOKING)
-        submitted = self.now - timedelta(days=self.rng.randint(0, 3))
-        request = RevocationRequest.objects.create(
+        """Revoked for real: on the CRL and "revoked" from OCSP once completed."""
+        revocation = services.request_revocation(
             certificate=certificate,
-            requested_by=self.owner,
             reason=self.rng.choice(RevocationReason.values),
-            status=RevocationStatus.PENDING,
-            submitted_to_ca_at=submitted,
-            due_date=(submitted + timedelta(days=7)).date(),
+            actor=self.owner,
         )
         if complete:
-            transition(request, RevocationStatus.COMPLETED, changes={"completed_at": self.now})
-            transition(certificate, Status.REVOKED)
+            services.complete_revocation(revocation=revocation, actor=None)
