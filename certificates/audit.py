@@ -16,10 +16,10 @@ def build_event(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = user_or_none(actor)
     return AuditEvent(
-        actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else "system",
+        actor=user,
+        actor_name=user.get_username() if user else "system",
         action=action,
         object_type=target._meta.label,
         object_id=str(target.pk),
@@ -31,6 +31,11 @@ def build_event(
 def record_events(events: Iterable[AuditEvent]) -> None:
     """Write events made with `build_event`, in one insert."""
     AuditEvent.objects.bulk_create(events)
+
+
+def user_or_none(actor: Any) -> Any:
+    """The signed-in user behind an action, or None for the system (batch jobs, the seed)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def record_event(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import authority, domain_checks, keystore, refunds, selectors
-from certificates.audit import record_event
+from certificates.audit import record_event, user_or_none
 from certificates.lifecycle import (
     CertificateStatus,
     RevocationStatus,
@@ -240,7 +240,7 @@ def reject_application(*, certificate: Certificate, reason: str, actor) -> None:
         )
         Application.objects.filter(certificate=certificate).update(
             rejection_reason=reason,
-            reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            reviewed_by=user_or_none(actor),
             reviewed_at=timezone.now(),
         )
 
@@ -320,7 +320,7 @@ def issue_certificate(
         record_issued_serial(certificate=certificate)
         if certificate.validation_type != ValidationType.DV:
             Application.objects.filter(certificate=certificate).update(
-                reviewed_by=actor if getattr(actor, "is_authenticated", False) else None,
+                reviewed_by=user_or_none(actor),
                 reviewed_at=timezone.now(),
             )
     return certificate
@@ -461,10 +461,6 @@ def purchase(*, customer, product: Product, domain_count: int, quantity: int, ye
 # --- Revocation -----------------------------------------------------------------------------
 
 CONFIRMATION_SALT = "certificates.revocation.confirm"
-
-
-def _user_or_none(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def record_issued_serial(*, certificate: Certificate) -> IssuedSerial:
@@ -679,7 +675,7 @@ def complete_revocation(*, revocation: RevocationRequest, actor) -> RevocationRe
             actor=actor,
             changes={
                 "completed_at": now,
-                "processed_by": _user_or_none(actor),
+                "processed_by": user_or_none(actor),
                 "refund_amount": refund,
             },
         )
@@ -710,7 +706,7 @@ def reject_revocation(*, revocation: RevocationRequest, reason: str, actor) -> R
             revocation,
             RevocationStatus.REJECTED,
             actor=actor,
-            changes={"rejection_reason": reason, "processed_by": _user_or_none(actor)},
+            changes={"rejection_reason": reason, "processed_by": user_or_none(actor)},
             details={"reason": reason},
         )
         _reinstate(revocation.certificate, actor=actor, details={"revocation": "rejected"})
