@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from bench.data import insert_rows
+from bench.data import CERTIFICATE_COLUMNS, insert_rows
 from bench.report import Row, median, ms, timed
 from certificates import authority, services
 from certificates.lifecycle import CertificateStatus, RevocationStatus
@@ -33,33 +33,8 @@ from certificates.models import (
 from certificates.pki import ca
 from certificates.pki.revocation import build_crl
 
-CERTIFICATE_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "owner_id",
-    "source",
-    "brand_id",
-    "authority_id",
-    "validation_type",
-    "domain_scope",
-    "domain_count",
-    "name",
-    "status",
-    "status_changed_at",
-    "common_name",
-    "domains",
-    "organization",
-    "issuer",
-    "serial",
-    "fingerprint_sha256",
-    "key_algorithm",
-    "not_before",
-    "not_after",
-    "certificate_pem",
-    "chain_pem",
-    "private_key_encrypted",
-    "expiry_warnings_enabled",
-)
+# The benchmark's certificate columns, and the CA that signed them.
+REVOKED_COLUMNS = (*CERTIFICATE_COLUMNS, "authority_id")
 SERIAL_COLUMNS = ("certificate_id", "authority_id", "serial", "not_before", "not_after")
 REQUEST_COLUMNS = (
     "created_at",
@@ -93,12 +68,12 @@ def build(*, revoked: int, brands: list[int], now: datetime) -> Revocations:
     serials = [format((1 << 158) | n, "X") for n in range(1, revoked + 1)]
     insert_rows(
         Certificate._meta.db_table,
-        CERTIFICATE_COLUMNS,
+        REVOKED_COLUMNS,
         (
-            (issued, issued, owner.pk, "issued", issuer.brand_id, issuer.pk, "DV", "single", 1)
+            (issued, issued, owner.pk, "issued", issuer.brand_id, "DV", "single", 1)
             + ("", CertificateStatus.REVOKED, issued, f"revoked{n}.example.com")
             + (f"revoked{n}.example.com", "", "CN=Bench", serial, "", "ECDSA P-256")
-            + (issued, ends, "", "", "", True)
+            + (issued, ends, "", "", "", True, issuer.pk)
             for n, serial in enumerate(serials)
         ),
     )

@@ -4,7 +4,7 @@ Each brand gets a root CA and an issuing CA under it, made on first use (or by
 `manage.py init_ca`). The signing itself is the pure PKI core's (certificates.pki.ca).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -43,7 +43,8 @@ def create_authorities(brand: Brand, *, now: datetime | None = None) -> Certific
         if existing:
             return existing
         names = ca.local_ca_names(brand.name)
-        now = now or timezone.now()
+        # An hour early, so clocks a little behind (another host's, a client's) accept it.
+        now = now or timezone.now() - timedelta(hours=1)
         root = ca.create_root_ca(
             common_name=names.root_common_name,
             organization=names.organization,
