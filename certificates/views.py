@@ -302,6 +302,7 @@ def download(request: HttpRequest, pk: int, server_type: str) -> HttpResponse:
     return response
 
 
+@require_http_methods(["GET", "POST"])
 def purchase(request: HttpRequest) -> HttpResponse:
     """Purchase Certificate: the options and their live price (HTMX), then "Pay".
 
