@@ -375,6 +375,9 @@ class ApplicationForm(forms.ModelForm):
             pki_csr.check_csr(request, cleaned["domains"].split())
         except errors.PKIError as error:
             self.add_error("csr_pem", error.message)
+            return
+        # Keep the CSR alone: a private key pasted along with it must not be stored.
+        cleaned["csr_pem"] = pki_csr.describe_csr(text).pem
 
 
 # Adjectives for the refusal "GeoTrust does not sell OV wildcard certificates."

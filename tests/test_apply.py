@@ -181,6 +181,24 @@ def test_manual_csr_is_used_and_no_key_is_kept(customer_client, customer):
     assert certificate.private_key_encrypted == ""
 
 
+def test_a_key_pasted_with_the_manual_csr_is_not_stored(customer_client, customer):
+    certificate = pending(customer)
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    csr_pem = make_csr(key, ["shop.example.com"])
+
+    apply(customer_client, certificate, csr_source="manual", csr_pem=key_pem + csr_pem)
+
+    application = Application.objects.get(certificate=certificate)
+    assert refresh(certificate).status == Status.VALIDATING
+    assert "PRIVATE KEY" not in application.csr_pem
+    assert application.csr_pem == csr_pem
+
+
 def test_manual_csr_with_a_bad_signature_is_refused(customer_client, customer):
     certificate = pending(customer)
     key = ec.generate_private_key(ec.SECP256R1())

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID
@@ -26,7 +27,12 @@ from certificates.pki.errors import (
     UnsupportedKeyError,
     WeakKeyError,
 )
-from certificates.pki.parsing import CERTIFICATE_LABELS, check_key_strength, split_pem
+from certificates.pki.parsing import (
+    CERTIFICATE_LABELS,
+    SUPPORTED_EC_CURVES,
+    check_key_strength,
+    split_pem,
+)
 
 # The keys the console generates, with the names customers see.
 KEY_TYPES: dict[str, str] = {
@@ -382,3 +388,48 @@ def _check_names(csr_names: Sequence[str], domains: Sequence[str]) -> None:
     extra = tuple(name for name in csr_names if name not in wanted)
     if missing or extra:
         raise CSRDomainMismatchError(missing=missing, extra=extra)
+
+
+# --- Describing a CSR -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CSRInfo:
+    """What a reviewer reads in a CSR. `pem` is the CSR alone, re-encoded from the parsed
+    request, so nothing else that was pasted with it (a private key) comes along."""
+
+    subject: str
+    domains: tuple[str, ...]
+    key_description: str
+    signature_algorithm: str
+    signature_valid: bool
+    pem: str
+
+
+def describe_csr(pem: str | bytes) -> CSRInfo:
+    """Read a CSR for display; raise InvalidCSRError (a PKIError) when it can't be read."""
+    request = load_csr(pem)
+    try:
+        key_description = describe_public_key(request.public_key())
+    except (ValueError, UnsupportedAlgorithm):
+        key_description = "Unsupported key"
+    hash_algorithm = request.signature_hash_algorithm
+    return CSRInfo(
+        subject=request.subject.rfc4514_string() or "(empty)",
+        domains=csr_domains(request),
+        key_description=key_description,
+        signature_algorithm=hash_algorithm.name.upper() if hash_algorithm else "none",
+        signature_valid=_signature_is_valid(request),
+        pem=request.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+    )
+
+
+def describe_public_key(public_key: PublicKeyTypes) -> str:
+    """ "RSA 2048", "ECC P-256", "Ed25519": the names the console uses for keys."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA {public_key.key_size}"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"ECC {SUPPORTED_EC_CURVES.get(public_key.curve.name, public_key.curve.name)}"
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519"
+    return type(public_key).__name__
