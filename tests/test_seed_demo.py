@@ -18,6 +18,8 @@ def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model,
 
     assert demo is not None and not demo.is_staff
     assert operator is not None and operator.is_staff
+    assert not operator.is_superuser
+    assert list(operator.groups.values_list("name", flat=True)) == ["Operators"]
     assert certificate_counters(owner=demo) == {
         "total": 901,
         "issued": 745,

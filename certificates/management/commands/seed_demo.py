@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -115,6 +116,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             users = {name: self.user(name, password, staff) for name, password, staff in DEMO_USERS}
+            # Made by a migration (certificates 0008) with the permissions the work needs.
+            users["operator"].groups.add(Group.objects.get(name="Operators"))
             products = self.products()
             demo = users["demo"]
             if Certificate.objects.filter(owner=demo).exists():
