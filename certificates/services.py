@@ -227,6 +227,13 @@ def approve_application(*, certificate: Certificate, actor) -> Certificate:
     """An operator found the organization real: issue the OV/EV certificate."""
     if certificate.validation_type == ValidationType.DV:
         raise ValidationError("DV certificates are issued by their domain validation.")
+    # Refused before signing, so the CA signs nothing for an application that is not
+    # waiting; the transition checks again under the row lock.
+    if certificate.status != CertificateStatus.VALIDATING:
+        raise ValidationError(
+            f"Only an application waiting for review can be approved; this certificate is "
+            f"{certificate.get_status_display()}."
+        )
     return issue_certificate(certificate=certificate, actor=actor)
 
 
@@ -480,8 +487,14 @@ def refund_terms(*, certificate: Certificate) -> refunds.RefundTerms:
     The days count from its first issuance: a reissue does not start them again.
     """
     first = certificate.issued_serials.order_by("not_before").values_list("not_before", flat=True)
+    return refund_terms_from(first.first() or certificate.not_before)
+
+
+def refund_terms_from(first_issued_at: datetime) -> refunds.RefundTerms:
+    """The refund terms of a certificate first issued at this time, for lists that read
+    that time for many certificates in one query."""
     return refunds.refund_terms(
-        timezone.localdate(first.first() or certificate.not_before),
+        timezone.localdate(first_issued_at),
         refund_days=settings.REVOCATION_REFUND_DAYS,
         ca_business_days=settings.REVOCATION_CA_BUSINESS_DAYS,
         holidays=settings.REVOCATION_HOLIDAYS,

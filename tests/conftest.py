@@ -25,3 +25,23 @@ def customer_client(client, customer):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def operator(db):
+    """Staff in the Operators group (made by a migration), as seed_demo's operator is."""
+    from django.contrib.auth.models import Group
+
+    user = make_user("olga", is_staff=True)
+    user.groups.add(Group.objects.get(name="Operators"))
+    return user
+
+
+@pytest.fixture
+def operator_client(operator):
+    """A browser of the operator's own, beside the customer's `client`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator)
+    return client

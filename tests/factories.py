@@ -5,11 +5,13 @@ changing one); the code under test changes statuses only through
 certificates.lifecycle.
 """
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from certificates.lifecycle import CertificateStatus as Status
@@ -21,6 +23,29 @@ _sequence = count(1)
 def make_user(username: str | None = None, *, password: str = "pw", **fields):
     username = username or f"user{next(_sequence)}"
     return get_user_model().objects.create_user(username, password=password, **fields)
+
+
+def operators_group() -> Group:
+    """The Operators group that migration certificates 0008 makes.
+
+    A transactional test starts from a flushed database, where the data migration's
+    rows are gone (the permissions come back, the group does not): it is made again
+    here from the migration's own list.
+    """
+    migration = importlib.import_module("certificates.migrations.0008_operators_group")
+    group, created = Group.objects.get_or_create(name=migration.GROUP)
+    if created:
+        codenames = [
+            f"{action}_{model}"
+            for model, actions in migration.PERMISSIONS.items()
+            for action in actions
+        ]
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="certificates", codename__in=codenames
+            )
+        )
+    return group
 
 
 def make_brand(name: str = "DigiCert") -> Brand:

@@ -20,6 +20,11 @@ ORGANIZATION = {
     "organization_city": "Hangzhou",
     "organization_address": "1 West Lake Road",
 }
+EV_SUBJECT = {
+    "business_category": "Private Organization",
+    "jurisdiction_country": "CN",
+    "registration_number": "91330100MA27X",
+}
 
 
 def issue_real_certificate(
@@ -32,6 +37,30 @@ def issue_real_certificate(
     quantity: int = 1,
 ) -> Certificate:
     """An issued certificate signed now by the local CA, from an order of `amount`."""
+    certificate = submit_application(
+        owner,
+        validation_type,
+        domain=domain,
+        contact_email=contact_email,
+        amount=amount,
+        quantity=quantity,
+    )
+    services.issue_certificate(certificate=certificate, actor=None)
+    return Certificate.objects.get(pk=certificate.pk)
+
+
+def submit_application(
+    owner,
+    validation_type: str = "OV",
+    *,
+    domain: str = "shop.example.com",
+    contact_email: str = "li@example.com",
+    amount: Decimal = Decimal("300.00"),
+    quantity: int = 1,
+    key_type: str = Application.KeyType.EC_P256,
+) -> Certificate:
+    """A bought certificate whose application was submitted: validating, OV/EV waiting for
+    an operator. `domain` may name several domains, one per line."""
     product = make_product(validation_type=validation_type)
     order = Order.objects.create(
         customer=owner,
@@ -59,12 +88,12 @@ def issue_real_certificate(
         contact_email=contact_email,
         contact_phone="+86 571 0000 0000",
         csr_source=Application.CsrSource.SYSTEM,
-        key_type=Application.KeyType.EC_P256,
+        key_type=key_type,
         validation_method="dns" if validation_type == "DV" else "",
         **(ORGANIZATION if validation_type != "DV" else {}),
+        **(EV_SUBJECT if validation_type == "EV" else {}),
     )
     services.save_application(
         certificate=certificate, application=application, submit=True, actor=owner
     )
-    services.issue_certificate(certificate=certificate, actor=None)
     return Certificate.objects.get(pk=certificate.pk)
