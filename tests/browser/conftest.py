@@ -45,13 +45,39 @@ def browser():
         chromium.close()
 
 
+class CSPViolations:
+    """Chromium's console reports of what the Content Security Policy refused, on every page."""
+
+    def __init__(self, context) -> None:
+        self.messages: list[str] = []
+        context.on("page", self.watch)
+
+    def watch(self, page) -> None:
+        page.on("console", self.record)
+
+    def record(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.messages.append(message.text)
+
+
+def new_context(browser, live_server, **options):
+    """A browser context on live_server whose pages must not break the CSP (see `page`)."""
+    options.setdefault("viewport", {"width": 1400, "height": 900})
+    context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(10_000)
+    context.csp_violations = CSPViolations(context)
+    return context
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(10_000)
+    context = new_context(browser, live_server)
     page = context.new_page()
     yield page
+    violations = context.csp_violations.messages
     context.close()
+    # Every browser test doubles as a check that nothing inline was left for the CSP to block.
+    assert not violations, violations
 
 
 def sign_in(page, username: str, password: str) -> None:
