@@ -19,6 +19,8 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 HERE = Path(__file__).resolve().parent
+# Screenshots of the main pages, for people to look at (git-ignored).
+ARTIFACTS = HERE.parent.parent / "test-artifacts"
 
 
 def pytest_collection_modifyitems(items):
@@ -53,11 +55,12 @@ class CSPViolations:
         context.on("page", self.watch)
 
     def watch(self, page) -> None:
-        page.on("console", self.record)
+        page.on("console", lambda message: self.record(page, message))
 
-    def record(self, message) -> None:
+    def record(self, page, message) -> None:
         if "Content Security Policy" in message.text:
-            self.messages.append(message.text)
+            source = message.location.get("url", "")
+            self.messages.append(f"on {page.url}, from {source}: {message.text}")
 
 
 def new_context(browser, live_server, **options):
@@ -86,3 +89,11 @@ def sign_in(page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/certificates/")
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a picture of the page in test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path)
+    return path
