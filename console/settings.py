@@ -278,4 +278,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Axes announces itself on every start, every management command included: cron
+    # would mail that line from every batch job run. Its lockout warnings still log.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }

@@ -4,7 +4,10 @@ Attempts live in the database, so each test's transaction rolls them back: no te
 sees another's failures.
 """
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -126,3 +129,12 @@ def test_the_address_behind_trusted_proxies_is_the_one_they_were_given(rf, setti
     assert client_ip(request) == "203.0.113.5"
     settings.SIGNIN_TRUSTED_PROXIES = 5
     assert client_ip(request) == "10.0.0.2"
+
+
+def test_batch_jobs_print_nothing_about_throttling_for_cron_to_mail():
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stderr + result.stdout

@@ -97,3 +97,11 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=path)
     return path
+
+
+def dialog_shown(page) -> None:
+    """Wait until the dialog has faded in and taken the focus (Escape works from then on)."""
+    page.wait_for_function(
+        "() => document.getElementById('dialog').classList.contains('show')"
+        " && document.getElementById('dialog').contains(document.activeElement)"
+    )
