@@ -10,8 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
-from django.urls import resolve
+from django.http import HttpResponse
+from django.urls import path, resolve
 
+from console import urls as project_urls
 from tests.url_walk import Endpoint, World, changed, endpoints, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +118,12 @@ def test_every_url_pattern_has_a_rule():
     keys = {key for endpoint in endpoints() for key in (endpoint.name, endpoint.route)}
     stale = sorted(set(RULES) - keys)
     assert not stale, f"rules for URLs that no longer exist: {stale}"
+
+
+def test_a_url_added_without_a_rule_is_caught(settings):
+    settings.ROOT_URLCONF = __name__  # the project's URLs and one more, below
+    new = [endpoint for endpoint, rule in covered() if rule is None]
+    assert [endpoint.route for endpoint in new] == ["certificates/<int:pk>/export/"]
 
 
 def test_the_walk_finds_every_kind_of_url(world):
@@ -231,3 +239,10 @@ def test_get_never_changes_state_and_works_for_who_may(world):
 
 def test_the_sign_in_url_is_the_one_the_rules_expect():
     assert resolve("/accounts/login/").url_name == settings.LOGIN_URL
+
+
+# For test_a_url_added_without_a_rule_is_caught: the project's URLs plus a new page.
+urlpatterns = [
+    *project_urls.urlpatterns,
+    path("certificates/<int:pk>/export/", lambda request, pk: HttpResponse(), name="export"),
+]

@@ -105,3 +105,11 @@ def dialog_shown(page) -> None:
         "() => document.getElementById('dialog').classList.contains('show')"
         " && document.getElementById('dialog').contains(document.activeElement)"
     )
+
+
+def dialog_hidden(page) -> None:
+    """Wait until the dialog has faded out and console.js has emptied it."""
+    page.wait_for_function(
+        "() => !document.getElementById('dialog').classList.contains('show')"
+        " && !document.getElementById('dialog-content').hasChildNodes()"
+    )
