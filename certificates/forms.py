@@ -62,6 +62,21 @@ def read_text_or_file(text: str, upload, *, limit: int) -> str | bytes:
     return upload.read()
 
 
+class KeyTextarea(forms.Textarea):
+    """The private key's text box: like a password box, a form sent back never refills it.
+
+    A form with errors goes back to the browser; the key the customer pasted must not go
+    with it. Only a key the console put there on purpose (the converter's) is shown.
+    """
+
+    def __init__(self, attrs: dict | None = None, render_value: bool = True) -> None:
+        super().__init__(attrs)
+        self.render_value = render_value
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        return super().get_context(name, value if self.render_value else None, attrs)
+
+
 class UploadCertificateForm(forms.Form):
     name = forms.CharField(
         label="Certificate Name",
@@ -92,7 +107,7 @@ class UploadCertificateForm(forms.Form):
         required=False,
         max_length=MAX_KEY_SIZE,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        widget=KeyTextarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
         help_text="PEM text of the private key, without a password.",
     )
     key_file = forms.FileField(
@@ -108,6 +123,12 @@ class UploadCertificateForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> has its token
+        if self.is_bound:
+            self.fields["key"].widget.render_value = False
+            self.fields["key"].help_text = (
+                "PEM text of the private key, without a password. For your key's safety it "
+                "is not shown again: paste or choose it once more."
+            )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]

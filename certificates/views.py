@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
@@ -104,6 +105,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Error reports (and the debug page) show the POST data: never the private key.
+@sensitive_post_parameters("key")
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadCertificateForm(owner=request.user)
@@ -128,7 +131,11 @@ def upload(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, error)
                 else:
                     return upload_succeeded(request, certificate)
-    return render_page(request, "certificates/upload.html", {"form": form}, fragment="dialog")
+    response = render_page(request, "certificates/upload.html", {"form": form}, fragment="dialog")
+    if form.initial.get("key"):
+        # Prefilled from the converter with the customer's key: no cache keeps it.
+        add_never_cache_headers(response)
+    return response
 
 
 def on_overview(request: HttpRequest) -> bool:
@@ -204,11 +211,16 @@ def expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(certificate)
 
 
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def convert(request: HttpRequest) -> HttpResponse:
     form = ConvertForm(request.POST or None, request.FILES or None)
     converted = form.converted if request.method == "POST" and form.is_valid() else None
-    return render(request, "certificates/convert.html", {"form": form, "converted": converted})
+    response = render(request, "certificates/convert.html", {"form": form, "converted": converted})
+    if converted and converted.private_key_pem:
+        # The key taken out of the customer's own PKCS#12 file: shown once, never cached.
+        add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,6 @@
 // The console's only script: shows the dialog htmx loads, and closes it when the
-// server says so (the "closeDialog" event from an HX-Trigger header).
+// server says so (the "closeDialog" event from an HX-Trigger header); keeps htmx's
+// copies of the page for the back button free of inline styles.
 (function () {
   "use strict";
 
@@ -43,5 +44,19 @@
       // Drop the closed form, so a stale one never shows when the next dialog opens.
       document.getElementById("dialog-content").replaceChildren();
     }
+  });
+
+  // htmx keeps the page's HTML for the back button and puts it back as markup, where
+  // the CSP refuses style attributes. Scripts set some (Bootstrap's display: none on
+  // the closed dialog, which its .modal class hides anyway; empty ones left behind):
+  // none of them is needed in the copy.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var closed = document.querySelector("#dialog:not(.show)");
+    if (closed) {
+      closed.removeAttribute("style");
+    }
+    document.querySelectorAll('[style=""]').forEach(function (element) {
+      element.removeAttribute("style");
+    });
   });
 })();
