@@ -759,6 +759,19 @@ class RevocationRequestAdmin(DecisionAdmin):
 # --- Certificates, their serials and notices ----------------------------------------------------
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record operators read but nobody edits here, superusers included."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -801,7 +814,7 @@ class ExpiryNoticeInline(ReadOnlyInline):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdmin):
     """Every certificate, read-only for everyone: statuses change only through the lifecycle."""
 
     list_display = [
@@ -889,15 +902,6 @@ class CertificateAdmin(admin.ModelAdmin):
             .defer(*CERTIFICATE_BULK_FIELDS)
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description="domains", ordering="common_name")
     def domains_display(self, certificate: Certificate) -> str:
         return domains_summary(certificate.domains)
@@ -944,7 +948,7 @@ class OrderCertificateInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders with their amounts, the refunds made, and the refunds a revocation with the
     CA would still bring. Read-only: a refund is made only by completing a revocation."""
 
@@ -1010,15 +1014,6 @@ class OrderAdmin(admin.ModelAdmin):
             .prefetch_related(Prefetch("certificates", with_the_ca, to_attr="with_the_ca"))
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(ordering="customer__username")
     def customer(self, order: Order) -> str:
         return order.customer.get_username()
@@ -1043,7 +1038,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(CertificateAuthority)
-class CertificateAuthorityAdmin(admin.ModelAdmin):
+class CertificateAuthorityAdmin(ReadOnlyAdmin):
     """The brands' local CAs, view only; their keys stay out of the admin."""
 
     list_display = ["__str__", "slug", "subject", "valid_until", "crl_number", "crl_refresh_at"]
@@ -1072,15 +1067,6 @@ class CertificateAuthorityAdmin(admin.ModelAdmin):
             .defer("private_key_encrypted", "crl_der")
         )
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def info(self, authority: CertificateAuthority):
         if not hasattr(authority, "_info"):
             authority._info = describe_certificate(load_certificates(authority.certificate_pem)[0])
@@ -1108,7 +1094,7 @@ class CertificateAuthorityAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit log: read by operators, written only by the services, changed by nobody."""
 
     list_display = ["created_at", "actor_name", "action", "object_link", "details_summary"]
@@ -1132,15 +1118,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         "details_display",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="object", ordering="object_repr")
     def object_link(self, event: AuditEvent) -> str:
