@@ -13,32 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from certificates.lifecycle import CertificateStatus as Status
+from certificates.management.commands.seed_demo import WORDS
 from certificates.models import Brand, Certificate
 
 CHUNK = 50_000
 
-WORDS = [
-    "acme",
-    "northwind",
-    "bluepeak",
-    "contoso",
-    "fabrikam",
-    "tailspin",
-    "litware",
-    "wingtip",
-    "adventure",
-    "proseware",
-    "fourthcoffee",
-    "margie",
-    "alpine",
-    "blueyonder",
-    "coho",
-    "lucerne",
-    "humongous",
-    "trey",
-    "woodgrove",
-    "graphic",
-]
 TLDS = ("com", "net", "org", "io", "cn", "de", "co.uk")
 
 # Roughly the demo customer's mix (DESIGN.md: 901 certificates, 745 issued...).

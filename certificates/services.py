@@ -41,6 +41,7 @@ from certificates.pki import bundles, ca, csr
 from certificates.pki.bundles import BundleNeedsKeyError
 from certificates.pki.parsing import (
     CertificateBundle,
+    CertificateInfo,
     certificate_to_pem,
     describe_certificate,
     load_certificates,
@@ -64,6 +65,21 @@ def brand_for_issuer(issuer_organization: str, issuer_common_name: str) -> Brand
     return None
 
 
+def fields_read_from(info: CertificateInfo) -> dict:
+    """What the console keeps of a certificate, as the certificate itself says it."""
+    return {
+        "common_name": info.common_name,
+        "domains": "\n".join(info.domains),
+        "organization": info.organization,
+        "issuer": info.issuer,
+        "serial": info.serial,
+        "fingerprint_sha256": info.fingerprint_sha256,
+        "key_algorithm": info.key_description,
+        "not_before": info.not_before,
+        "not_after": info.not_after,
+    }
+
+
 def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certificate:
     """Keep a certificate bought elsewhere, with its chain and its key encrypted."""
     info = bundle.info
@@ -75,16 +91,8 @@ def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certif
                 name=name,
                 status=status_for_upload(info.not_after, timezone.now()),
                 brand=brand_for_issuer(info.issuer_organization, info.issuer_common_name),
-                common_name=info.common_name,
-                domains="\n".join(info.domains),
                 domain_count=len(info.domains),
-                organization=info.organization,
-                issuer=info.issuer,
-                serial=info.serial,
-                fingerprint_sha256=info.fingerprint_sha256,
-                key_algorithm=info.key_description,
-                not_before=info.not_before,
-                not_after=info.not_after,
+                **fields_read_from(info),
                 certificate_pem=bundle.leaf_pem,
                 chain_pem=bundle.chain_pem,
                 private_key_encrypted=keystore.encrypt_private_key(bundle.private_key_pem),
@@ -296,15 +304,7 @@ def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
         "authority": issuing,
         "certificate_pem": certificate_to_pem(signed),
         "chain_pem": issuing.certificate_pem,
-        "common_name": info.common_name,
-        "domains": "\n".join(info.domains),
-        "organization": info.organization,
-        "issuer": info.issuer,
-        "serial": info.serial,
-        "fingerprint_sha256": info.fingerprint_sha256,
-        "key_algorithm": info.key_description,
-        "not_before": info.not_before,
-        "not_after": info.not_after,
+        **fields_read_from(info),
     }
 
 
