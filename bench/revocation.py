@@ -21,7 +21,7 @@ from django.test import Client
 
 from bench.data import CERTIFICATE_COLUMNS, insert_rows
 from bench.report import Row, median, ms, timed
-from certificates import authority, services
+from certificates import authority, selectors, services
 from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import (
     Brand,
@@ -151,7 +151,7 @@ def rate(action, seconds: float) -> float:
 
 def crl_builder(issuer: CertificateAuthority):
     """Building and signing the CA's CRL in the pure PKI core, its entries read once."""
-    entries = services.revoked_entries(issuer=issuer)
+    entries = selectors.revoked_entries(issuer=issuer)
     signer = authority.load(issuer)
     now = datetime.now(UTC)
     return lambda: build_crl(

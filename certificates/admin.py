@@ -92,7 +92,7 @@ def refund_if_completed_today(certificate: Certificate, first_issued) -> tuple:
     order = certificate.order
     if order is None or first_issued is None:
         return refunds.NO_REFUND, None
-    terms = services.refund_terms_from(first_issued)
+    terms = selectors.refund_terms_from(first_issued)
     price = refunds.certificate_price(order.amount, order.quantity)
     amount = refunds.refund_amount(terms, price=price, completed_on=timezone.localdate())
     return amount, terms.refund_deadline

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from certificates import keystore
+from certificates import key_encryption
 from certificates.models import Brand, CertificateAuthority
 from certificates.pki import ca
 
@@ -20,7 +20,7 @@ Role = CertificateAuthority.Role
 def load(row: CertificateAuthority) -> ca.Authority:
     """The CA's certificate and decrypted key, ready to sign."""
     return ca.Authority.from_pem(
-        row.certificate_pem, keystore.decrypt_private_key(row.private_key_encrypted)
+        row.certificate_pem, key_encryption.decrypt_private_key(row.private_key_encrypted)
     )
 
 
@@ -60,17 +60,17 @@ def create_authorities(brand: Brand, *, now: datetime | None = None) -> Certific
             slug=brand.slug,
             country=settings.PKI_CA_COUNTRY,
         )
-        save(brand, Role.ROOT, root)
-        return save(brand, Role.ISSUING, issuing)
+        store_authority(brand, Role.ROOT, root)
+        return store_authority(brand, Role.ISSUING, issuing)
 
 
-def save(brand: Brand, role: str, authority: ca.Authority) -> CertificateAuthority:
+def store_authority(brand: Brand, role: str, authority: ca.Authority) -> CertificateAuthority:
     return CertificateAuthority.objects.create(
         brand=brand,
         role=role,
         slug=brand.slug,
         certificate_pem=authority.certificate_pem,
-        private_key_encrypted=keystore.encrypt_private_key(authority.private_key_pem()),
+        private_key_encrypted=key_encryption.encrypt_private_key(authority.private_key_pem()),
     )
 
 

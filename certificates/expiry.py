@@ -20,7 +20,7 @@ DEFAULT_BATCH_SIZE = 1000
 
 def due_for_expiry(*, now: datetime) -> QuerySet[Certificate]:
     """Issued certificates whose end date is at or before `now` (deleted ones too)."""
-    return Certificate.objects.filter(status=Status.ISSUED, not_after__lte=now)
+    return Certificate.objects.filter(status=Status.ISSUED).ended(now)
 
 
 def expire_due(

@@ -9,11 +9,12 @@ jobs: one locking read, one UPDATE and one insert of audit events per batch.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+
+from certificates.errors import ActionNotAllowed
 
 
 class CertificateStatus(models.TextChoices):
@@ -64,17 +65,19 @@ _TABLES: Mapping[str, tuple[Mapping[str, frozenset[str]], type[models.TextChoice
 }
 
 
-def status_for_upload(not_after: datetime, now: datetime) -> CertificateStatus:
-    """The status an uploaded certificate starts in: it arrives issued, or already over."""
-    return _C.EXPIRED if not_after <= now else _C.ISSUED
+def start_uploaded(certificate: models.Model) -> None:
+    """Give a new uploaded certificate its first status: it arrives issued, or already over.
+
+    Its creation, not a transition, so there is nothing to check or audit here.
+    """
+    certificate.status = _C.EXPIRED if certificate.has_ended else _C.ISSUED
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(ActionNotAllowed):
     """The status table does not allow this change; nothing was changed."""
 
     def __init__(self, message: str, *, current: str, target: str):
         super().__init__(message)
-        self.message = message
         self.current = current
         self.target = target
 

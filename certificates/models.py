@@ -1,14 +1,14 @@
 """The certificate lifecycle's tables: what is sold, what was bought, and what happened."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates.lifecycle import CertificateStatus, RevocationStatus
+from certificates.lifecycle import CertificateStatus, RevocationStatus, can_transition
 
 
 class ValidationType(models.TextChoices):
@@ -24,7 +24,8 @@ class DomainScope(models.TextChoices):
 
 
 class Source(models.TextChoices):
-    ISSUED = "issued", "Issued by the console"
+    # Not "issued": that is a status, and a console certificate has many statuses.
+    CONSOLE = "console", "Issued by the console"
     UPLOADED = "uploaded", "Uploaded"
 
 
@@ -70,7 +71,7 @@ class CertificateAuthority(TimestampedModel):
     # The name in the CA's URLs (/pki/<slug>/...), fixed once certificates name them.
     slug = models.SlugField(max_length=100)
     certificate_pem = models.TextField()
-    # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.keystore).
+    # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.key_encryption).
     private_key_encrypted = models.TextField(editable=False)
     # The number of the last CRL published; each new CRL takes the next one.
     crl_number = models.PositiveBigIntegerField(default=0)
@@ -143,10 +144,38 @@ class Order(TimestampedModel):
         return f"Order {self.pk}"
 
 
+# A purchase is reissued while at least this much of it is left after the certificate's end.
+REISSUE_MIN_REMAINING = timedelta(days=1)
+
+
+def ended(now: datetime) -> Q:
+    """Certificates whose end date has come: from then on they are expired, whatever
+    their stored status says (the batch job may not have run yet). The same rule as
+    Certificate.has_ended; `not_ended` is its complement, which leaves out certificates
+    with no end date yet as this does."""
+    return Q(not_after__lte=now)
+
+
+def not_ended(now: datetime) -> Q:
+    return Q(not_after__gt=now)
+
+
 class CertificateQuerySet(models.QuerySet):
     def owned_by(self, user) -> "CertificateQuerySet":
         """What a customer can reach: their own certificates, less the ones they deleted."""
         return self.filter(owner=user, deleted_at__isnull=True)
+
+    def ended(self, now: datetime) -> "CertificateQuerySet":
+        return self.filter(ended(now))
+
+    def reissuable(self, now: datetime) -> "CertificateQuerySet":
+        """The rule of Certificate.can_reissue, as a query (the reissue job's)."""
+        return self.filter(
+            not_ended(now),
+            source=Source.CONSOLE,
+            status=CertificateStatus.ISSUED,
+            subscription_ends_at__gte=F("not_after") + REISSUE_MIN_REMAINING,
+        )
 
 
 class Certificate(TimestampedModel):
@@ -155,7 +184,7 @@ class Certificate(TimestampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates"
     )
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ISSUED)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CONSOLE)
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
     )
@@ -187,7 +216,7 @@ class Certificate(TimestampedModel):
     not_after = models.DateTimeField(null=True, blank=True)
     certificate_pem = models.TextField(blank=True)
     chain_pem = models.TextField(blank=True)
-    # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.keystore).
+    # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.key_encryption).
     # Never decrypted for display; only for downloads of the customer's own bundle.
     private_key_encrypted = models.TextField(blank=True, editable=False)
     # The issuing CA that signed it (certificates issued by the console).
@@ -249,13 +278,14 @@ class Certificate(TimestampedModel):
         return self.domains.split()
 
     @property
+    def has_ended(self) -> bool:
+        """Whether its end date has come (the rule of `ended`, for one certificate)."""
+        return self.not_after is not None and self.not_after <= timezone.now()
+
+    @property
     def display_status(self) -> str:
         """The status to show: a certificate past its end date is expired, batch job or not."""
-        if (
-            self.status == CertificateStatus.ISSUED
-            and self.not_after
-            and self.not_after <= timezone.now()
-        ):
+        if self.status == CertificateStatus.ISSUED and self.has_ended:
             return CertificateStatus.EXPIRED
         return self.status
 
@@ -285,20 +315,22 @@ class Certificate(TimestampedModel):
     def can_download(self) -> bool:
         """Only certificates this console issued, and not once a revocation is requested."""
         return (
-            self.source == Source.ISSUED
+            self.source == Source.CONSOLE
             and bool(self.certificate_pem)
             and (self.display_status in (CertificateStatus.ISSUED, CertificateStatus.EXPIRED))
         )
 
     @property
     def can_reissue(self) -> bool:
-        """A purchase lasts longer than one certificate may: the rest comes by reissuing."""
+        """A purchase lasts longer than one certificate may: the rest comes by reissuing.
+
+        The same rule as CertificateQuerySet.reissuable (a test holds them together).
+        """
         return (
-            self.source == Source.ISSUED
+            self.source == Source.CONSOLE
             and self.display_status == CertificateStatus.ISSUED
-            and self.subscription_ends_at is not None
-            and self.not_after is not None
-            and self.subscription_ends_at - self.not_after >= timedelta(days=1)
+            and None not in (self.subscription_ends_at, self.not_after)
+            and self.subscription_ends_at >= self.not_after + REISSUE_MIN_REMAINING
         )
 
     @property
@@ -317,6 +349,11 @@ class Certificate(TimestampedModel):
         return None
 
     @property
+    def can_set_expiry_warnings(self) -> bool:
+        """Warnings are about an end date still to come: only for issued certificates."""
+        return self.display_status == CertificateStatus.ISSUED
+
+    @property
     def can_revoke(self) -> bool:
         return self.revoke_refusal is None
 
@@ -327,14 +364,12 @@ class Certificate(TimestampedModel):
 
     @property
     def can_apply(self) -> bool:
-        return self.status in (
-            CertificateStatus.PENDING_APPLICATION,
-            CertificateStatus.CHECK_FAIL,
-        )
+        """Whether an application may be saved or submitted: submitting must be allowed."""
+        return can_transition(self, CertificateStatus.VALIDATING)
 
     @property
     def can_withdraw(self) -> bool:
-        return self.status in (CertificateStatus.VALIDATING, CertificateStatus.CHECK_FAIL)
+        return can_transition(self, CertificateStatus.PENDING_APPLICATION)
 
     @property
     def days_left(self) -> int | None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from certificates import domain_checks, selectors, services
+from certificates.errors import ActionNotAllowed
 from certificates.forms import (
     ApplicationForm,
     ConvertForm,
@@ -23,9 +24,10 @@ from certificates.forms import (
     RevokeForm,
     UploadCertificateForm,
 )
-from certificates.lifecycle import CertificateStatus, RevocationStatus, TransitionNotAllowed
+from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
 from certificates.pki.bundles import SERVER_TYPES
+from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
 
 SERVER_TYPE_NAMES = {
     "nginx": "Nginx",
@@ -205,9 +207,13 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 def expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     enabled = request.POST.get("enabled") == "on"
-    services.set_expiry_warnings(certificate=certificate, enabled=enabled, actor=request.user)
-    state = "on" if enabled else "off"
-    messages.success(request, f"Expiry warnings for this certificate are {state}.")
+    try:
+        services.set_expiry_warnings(certificate=certificate, enabled=enabled, actor=request.user)
+    except ActionNotAllowed as error:
+        messages.error(request, error.message)
+    else:
+        state = "on" if enabled else "off"
+        messages.success(request, f"Expiry warnings for this certificate are {state}.")
     return redirect(certificate)
 
 
@@ -227,7 +233,7 @@ def convert(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     if not certificate.can_apply:
-        messages.error(request, "This certificate is not waiting for an application.")
+        messages.error(request, NOT_WAITING_FOR_APPLICATION)
         return redirect(certificate)
     application = Application.objects.filter(certificate=certificate).first() or Application(
         certificate=certificate
@@ -237,12 +243,16 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, instance=application, certificate=certificate, submit=submit
     )
     if request.method == "POST" and form.is_valid():
-        services.save_application(
-            certificate=certificate,
-            application=form.save(commit=False),
-            submit=submit,
-            actor=request.user,
-        )
+        try:
+            services.save_application(
+                certificate=certificate,
+                application=form.save(commit=False),
+                submit=submit,
+                actor=request.user,
+            )
+        except ActionNotAllowed as error:
+            messages.error(request, error.message)
+            return redirect(certificate)
         if submit:
             messages.success(request, "The application was submitted for validation.")
         else:
@@ -256,7 +266,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     try:
         services.withdraw_application(certificate=certificate, actor=request.user)
-    except TransitionNotAllowed as error:
+    except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "The application was withdrawn; you can apply again.")
@@ -392,8 +402,8 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "certificate": certificate,
         "form": form,
-        "terms": services.refund_terms(certificate=certificate),
-        "price": services.certificate_price(certificate=certificate),
+        "terms": selectors.refund_terms(certificate=certificate),
+        "price": selectors.certificate_price(certificate=certificate),
         "today": timezone.localdate(),
         "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
         "refund_days": settings.REVOCATION_REFUND_DAYS,

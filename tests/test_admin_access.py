@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLResolver, reverse
 
-from certificates import keystore, services
+from certificates import key_encryption, services
 from certificates.models import AuditEvent, Certificate, CertificateAuthority
 from certificates.pki.parsing import parse_bundle
 from tests.admin_support import changelist_url, post_action
@@ -66,7 +66,7 @@ def world(customer, other_customer, operator, operator_client):
     services.request_revocation(certificate=revoking, reason=1, actor=customer)
     waiting = submit_application(customer, "OV", domain="waiting.example.com")
     approved = submit_application(customer, "EV", domain="approved.example.com")
-    key_pem = keystore.decrypt_private_key(issued.private_key_encrypted)
+    key_pem = key_encryption.decrypt_private_key(issued.private_key_encrypted)
     services.upload_certificate(
         owner=other_customer,
         name="uploaded",
@@ -225,7 +225,7 @@ def test_no_admin_page_shows_a_private_key(world, staff_client):
     # The customer's and the CA's key, as the decrypted PEM would show them.
     for authority in CertificateAuthority.objects.all():
         secrets.append(
-            keystore.decrypt_private_key(authority.private_key_encrypted).splitlines()[1]
+            key_encryption.decrypt_private_key(authority.private_key_encrypted).splitlines()[1]
         )
     seen = 0
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from certificates import keystore, services
+from certificates import key_encryption, services
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Application, Certificate, Product
 from certificates.pki.bundles import SERVER_TYPES
@@ -144,7 +144,7 @@ def test_no_response_log_or_admin_page_holds_a_private_key(
     )
     browser = Recorder(customer_client)
     certificate = upload_and_issue(browser, ec_leaf, rsa_leaf, intermediate_ca, dns)
-    system_key = keystore.decrypt_private_key(certificate.private_key_encrypted)
+    system_key = key_encryption.decrypt_private_key(certificate.private_key_encrypted)
     fragments = key_fragments(ec_leaf.key_pem) | key_fragments(rsa_leaf.key_pem)
     fragments |= key_fragments(system_key)
 

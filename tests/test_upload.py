@@ -13,7 +13,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certificates.keystore import decrypt_private_key
+from certificates.key_encryption import decrypt_private_key
 from certificates.models import AuditEvent, Certificate
 from tests.factories import make_brand, make_certificate
 from tests.pki_material import Issued, build_certificate

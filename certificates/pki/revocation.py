@@ -157,22 +157,24 @@ def _revoked_certificate(entry: RevokedEntry) -> x509.RevokedCertificate:
 # --- OCSP -------------------------------------------------------------------------------
 
 
-class CertificateStatus(enum.Enum):
+class SerialStatus(enum.Enum):
+    """What OCSP says of one serial (not the console's certificate status)."""
+
     GOOD = "good"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
-class CertificateState:
+class SerialState:
     """What the CA knows about one serial; build it with good(), revoked() or unknown()."""
 
-    status: CertificateStatus
+    status: SerialStatus
     revoked_at: datetime | None = None
     reason: int = 0
 
     def __post_init__(self) -> None:
-        if self.status is CertificateStatus.REVOKED:
+        if self.status is SerialStatus.REVOKED:
             if self.revoked_at is None:
                 raise ValueError("A revoked certificate needs its revocation time.")
             _check_aware(self.revoked_at)
@@ -181,23 +183,23 @@ class CertificateState:
             raise ValueError("Only a revoked certificate has a revocation time.")
 
     @classmethod
-    def good(cls) -> CertificateState:
-        return cls(CertificateStatus.GOOD)
+    def good(cls) -> SerialState:
+        return cls(SerialStatus.GOOD)
 
     @classmethod
-    def revoked(cls, revoked_at: datetime, reason: int = 0) -> CertificateState:
-        return cls(CertificateStatus.REVOKED, revoked_at=revoked_at, reason=reason)
+    def revoked(cls, revoked_at: datetime, reason: int = 0) -> SerialState:
+        return cls(SerialStatus.REVOKED, revoked_at=revoked_at, reason=reason)
 
     @classmethod
-    def unknown(cls) -> CertificateState:
+    def unknown(cls) -> SerialState:
         """Not a serial this CA issued (or not yet issued)."""
-        return cls(CertificateStatus.UNKNOWN)
+        return cls(SerialStatus.UNKNOWN)
 
 
 _OCSP_STATUS = {
-    CertificateStatus.GOOD: ocsp.OCSPCertStatus.GOOD,
-    CertificateStatus.REVOKED: ocsp.OCSPCertStatus.REVOKED,
-    CertificateStatus.UNKNOWN: ocsp.OCSPCertStatus.UNKNOWN,
+    SerialStatus.GOOD: ocsp.OCSPCertStatus.GOOD,
+    SerialStatus.REVOKED: ocsp.OCSPCertStatus.REVOKED,
+    SerialStatus.UNKNOWN: ocsp.OCSPCertStatus.UNKNOWN,
 }
 
 
@@ -205,7 +207,7 @@ def respond_to_ocsp(
     request_der: bytes,
     *,
     issuer: Authority,
-    lookup: Callable[[int], CertificateState],
+    lookup: Callable[[int], SerialState],
     now: datetime,
     next_update: datetime | None = None,
 ) -> bytes:

@@ -14,8 +14,8 @@ from certificates.pki.parsing import certificates_to_pem
 from certificates.pki.revocation import (
     DEFAULT_OCSP_VALIDITY,
     REVOCATION_REASONS,
-    CertificateState,
     RevokedEntry,
+    SerialState,
     build_crl,
     ocsp_request_from_get_path,
     respond_to_ocsp,
@@ -43,16 +43,16 @@ def revoked_leaf(issue_leaf) -> x509.Certificate:
 
 
 @pytest.fixture(scope="module")
-def states(good_leaf, revoked_leaf) -> dict[int, CertificateState]:
+def states(good_leaf, revoked_leaf) -> dict[int, SerialState]:
     return {
-        good_leaf.serial_number: CertificateState.good(),
-        revoked_leaf.serial_number: CertificateState.revoked(REVOKED_AT, reason=1),
+        good_leaf.serial_number: SerialState.good(),
+        revoked_leaf.serial_number: SerialState.revoked(REVOKED_AT, reason=1),
     }
 
 
 @pytest.fixture(scope="module")
 def lookup(states):
-    return lambda serial: states.get(serial, CertificateState.unknown())
+    return lambda serial: states.get(serial, SerialState.unknown())
 
 
 def ocsp_request(
@@ -103,11 +103,11 @@ def test_revoked_entry_refuses_impossible_values(serial, revoked_at, reason):
 
 def test_certificate_state_needs_a_time_exactly_when_revoked():
     with pytest.raises(ValueError):
-        CertificateState.revoked(datetime(2026, 5, 1), reason=1)
+        SerialState.revoked(datetime(2026, 5, 1), reason=1)
     with pytest.raises(ValueError):
-        CertificateState.revoked(REVOKED_AT, reason=7)
+        SerialState.revoked(REVOKED_AT, reason=7)
     with pytest.raises(ValueError):
-        CertificateState(CertificateState.good().status, revoked_at=REVOKED_AT)
+        SerialState(SerialState.good().status, revoked_at=REVOKED_AT)
 
 
 # --- CRL --------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_ocsp_answers_good_signed_by_the_issuing_ca(local_issuing, good_leaf, lo
 @pytest.mark.parametrize("reason", [0, 1, 3, 4, 5])
 def test_ocsp_answers_revoked_with_time_and_reason(local_issuing, revoked_leaf, reason):
     request = ocsp_request(revoked_leaf, local_issuing.certificate)
-    state = CertificateState.revoked(REVOKED_AT + timedelta(microseconds=500), reason=reason)
+    state = SerialState.revoked(REVOKED_AT + timedelta(microseconds=500), reason=reason)
     response = ocsp.load_der_ocsp_response(
         respond_to_ocsp(request, issuer=local_issuing, lookup=lambda serial: state, now=NOW)
     )
@@ -320,9 +320,7 @@ def test_an_rsa_ca_answers_too(intermediate_ca, rsa_leaf):
     issuer = Authority(certificate=intermediate_ca.cert, private_key=intermediate_ca.key)
     request = ocsp_request(rsa_leaf.cert, intermediate_ca.cert, algorithm=hashes.SHA256())
     response = ocsp.load_der_ocsp_response(
-        respond_to_ocsp(
-            request, issuer=issuer, lookup=lambda serial: CertificateState.good(), now=NOW
-        )
+        respond_to_ocsp(request, issuer=issuer, lookup=lambda serial: SerialState.good(), now=NOW)
     )
     assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
     assert isinstance(response.signature_hash_algorithm, hashes.SHA256)
@@ -429,7 +427,7 @@ def test_the_issuing_ca_does_not_answer_for_the_root(local_root, local_issuing, 
 
 
 def test_ocsp_answers_internal_error_when_the_lookup_fails(local_issuing, good_leaf, caplog):
-    def broken_lookup(serial: int) -> CertificateState:
+    def broken_lookup(serial: int) -> SerialState:
         raise RuntimeError("database is down")
 
     request = ocsp_request(good_leaf, local_issuing.certificate)

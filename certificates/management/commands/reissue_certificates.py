@@ -11,12 +11,10 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import F
 from django.utils import timezone
 
 from certificates import services
-from certificates.lifecycle import CertificateStatus
-from certificates.models import Certificate, Source
+from certificates.models import Certificate
 
 
 class Command(BaseCommand):
@@ -30,14 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options) -> None:
         started = time.monotonic()
         now = timezone.now()
-        due = Certificate.objects.filter(
-            source=Source.ISSUED,
-            status=CertificateStatus.ISSUED,
-            deleted_at__isnull=True,
-            not_after__gt=now,
-            not_after__lte=now + timedelta(days=days),
-            subscription_ends_at__gte=F("not_after") + timedelta(days=1),
-        ).select_related("application", "brand")
+        due = (
+            Certificate.objects.reissuable(now)
+            .filter(deleted_at__isnull=True, not_after__lte=now + timedelta(days=days))
+            .select_related("application", "brand")
+        )
         reissued = failed = last_id = 0
         while True:
             # Keyset pages by id keep memory flat however many certificates are due.

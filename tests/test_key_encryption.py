@@ -1,7 +1,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from certificates.keystore import (
+from certificates.key_encryption import (
     KeyDecryptionError,
     decrypt_private_key,
     encrypt_private_key,

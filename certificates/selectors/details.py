@@ -1,0 +1,68 @@
+"""What the details page reads: the stored certificate and chain, and the validation rows."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives import hashes
+
+from certificates import domain_checks
+from certificates.models import Certificate
+from certificates.pki import parsing
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    subject: str
+    issuer: str
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class CertificateDetails:
+    """What the details page reads from the stored certificate itself."""
+
+    subject: str
+    fingerprint_sha1: str
+    chain: tuple[ChainEntry, ...]
+
+
+def certificate_details(certificate: Certificate) -> CertificateDetails | None:
+    """The certificate and chain as X.509 objects say; None until there is a certificate."""
+    if not certificate.certificate_pem:
+        return None
+    leaf, *_ = parsing.load_certificates(certificate.certificate_pem)
+    chain = parsing.load_certificates(certificate.chain_pem) if certificate.chain_pem else []
+    return CertificateDetails(
+        subject=leaf.subject.rfc4514_string(),
+        fingerprint_sha1=":".join(f"{b:02X}" for b in leaf.fingerprint(hashes.SHA1())),
+        chain=tuple(
+            ChainEntry(
+                subject=cert.subject.rfc4514_string(),
+                issuer=cert.issuer.rfc4514_string(),
+                not_after=cert.not_valid_after_utc,
+            )
+            for cert in chain
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    domain: str
+    record: str
+    url: str
+    result: str
+
+
+def validation_rows(application) -> list[ValidationRow]:
+    """What to publish for each domain, and what the last check found."""
+    results = application.check_results or {}
+    return [
+        ValidationRow(
+            domain=domain,
+            record=domain_checks.dns_record_name(domain),
+            url=f"http://{domain}{domain_checks.VALIDATION_FILE_PATH}",
+            result=results.get(domain, {}).get("detail", "Not checked yet"),
+        )
+        for domain in application.domain_list
+    ]

@@ -1,0 +1,68 @@
+"""The console's use cases, one module per use case.
+
+Each public service is a keyword-only function that runs in one transaction; the
+views, the admin, the batch jobs (and the API and ACME) call exactly these. A
+refusal because the action is not allowed now is certificates.errors.ActionNotAllowed,
+with a message for the customer; nothing was changed when it is raised.
+
+purchase: pay and create the certificates. applications: save, submit, withdraw,
+verify domains, approve and reject. issuance: sign, issue, reissue. uploads: keep a
+certificate bought elsewhere. downloads: the zip per server type. deletion: delete.
+preferences: expiry warnings. revocation: request, confirm, cancel, complete, reject.
+publication: the CRL and OCSP answers.
+"""
+
+from certificates.services.applications import (
+    approve_application,
+    reject_application,
+    save_application,
+    verify_domains,
+    withdraw_application,
+)
+from certificates.services.deletion import delete_certificate
+from certificates.services.downloads import Download, download_bundle
+from certificates.services.issuance import (
+    issue_certificate,
+    record_issued_serial,
+    reissue_certificate,
+)
+from certificates.services.preferences import set_expiry_warnings
+from certificates.services.publication import answer_ocsp, current_crl
+from certificates.services.purchase import purchase, subscription_end
+from certificates.services.revocation import (
+    cancel_revocation,
+    complete_revocation,
+    confirm_revocation,
+    reject_revocation,
+    request_revocation,
+    revocation_confirmation_token,
+    revocation_for_token,
+)
+from certificates.services.uploads import upload_certificate
+
+__all__ = [
+    "Download",
+    "answer_ocsp",
+    "approve_application",
+    "cancel_revocation",
+    "complete_revocation",
+    "confirm_revocation",
+    "current_crl",
+    "delete_certificate",
+    "download_bundle",
+    "issue_certificate",
+    "purchase",
+    "record_issued_serial",
+    "reissue_certificate",
+    "reject_application",
+    "reject_revocation",
+    "request_revocation",
+    "revocation_confirmation_token",
+    "revocation_for_token",
+    "save_application",
+    "set_expiry_warnings",
+    "subscription_end",
+    "upload_certificate",
+    "verify_domains",
+    "withdraw_application",
+]

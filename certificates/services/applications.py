@@ -1,0 +1,142 @@
+"""Apply and validate: the request information, domain checks and the operators' review."""
+
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from certificates import domain_checks, key_encryption
+from certificates.audit import record_event, user_or_none
+from certificates.errors import ActionNotAllowed
+from certificates.lifecycle import CertificateStatus, transition
+from certificates.models import Application, Certificate, ValidationType
+from certificates.pki import csr
+from certificates.pki.parsing import private_key_to_pem
+from certificates.services.issuance import issue_certificate
+
+NOT_WAITING_FOR_APPLICATION = "This certificate is not waiting for an application."
+
+
+def save_application(
+    *, certificate: Certificate, application: Application, submit: bool, actor
+) -> Application:
+    """Keep the request information as a draft, or submit it for validation.
+
+    Submitting with a system-generated CSR makes the key here and keeps it
+    encrypted; with a manual CSR the console never sees a key.
+    """
+    if not certificate.can_apply:
+        raise ActionNotAllowed(NOT_WAITING_FOR_APPLICATION)
+    with transaction.atomic():
+        application.certificate = certificate
+        if not submit:
+            application.save()
+            record_event(actor=actor, action="application.draft", target=certificate)
+            return application
+        key_pem = ""
+        if application.csr_source == Application.CsrSource.SYSTEM:
+            key = csr.generate_private_key(application.key_type)
+            request = csr.build_csr(key, application.domain_list)
+            application.csr_pem = request.public_bytes(serialization.Encoding.PEM).decode()
+            key_pem = key_encryption.encrypt_private_key(private_key_to_pem(key))
+        if certificate.validation_type != ValidationType.DV:
+            application.validation_method = Application.ValidationMethod.REVIEW
+        application.validation_token = domain_checks.new_token()
+        application.submitted_at = timezone.now()
+        application.check_results = {}
+        application.rejection_reason = ""
+        application.save()
+        transition(
+            certificate,
+            CertificateStatus.VALIDATING,
+            actor=actor,
+            changes={
+                "domains": "\n".join(application.domain_list),
+                "common_name": application.domain_list[0],
+                "organization": application.organization_name,
+                "private_key_encrypted": key_pem,
+            },
+        )
+    return application
+
+
+def withdraw_application(*, certificate: Certificate, actor) -> None:
+    """Take a submitted application back: the certificate waits for a new one."""
+    if not certificate.can_withdraw:
+        raise ActionNotAllowed("Only an application in validation or failed can be withdrawn.")
+    transition(certificate, CertificateStatus.PENDING_APPLICATION, actor=actor)
+
+
+def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.CheckResult]:
+    """Check every domain's DNS record or file now; all found issues the certificate."""
+    if (
+        certificate.status != CertificateStatus.VALIDATING
+        or certificate.validation_type != ValidationType.DV
+    ):
+        raise ActionNotAllowed("Only a DV certificate in validation can be verified.")
+    application = certificate.application
+    resolver = domain_checks.Resolver(
+        nameservers=tuple(settings.DV_NAMESERVERS),
+        port=settings.DV_DNS_PORT,
+        timeout=settings.DV_CHECK_TIMEOUT,
+    )
+    # The network checks run outside any transaction: they can take seconds.
+    results = [
+        domain_checks.check_domain(
+            application.validation_method,
+            domain,
+            application.validation_token,
+            resolver=resolver,
+            http_port=settings.DV_HTTP_PORT,
+            http_timeout=settings.DV_CHECK_TIMEOUT,
+        )
+        for domain in application.domain_list
+    ]
+    application.check_results = {r.domain: {"ok": r.ok, "detail": r.detail} for r in results}
+    application.last_checked_at = timezone.now()
+    application.save(update_fields=["check_results", "last_checked_at", "updated_at"])
+    if all(result.ok for result in results):
+        issue_certificate(certificate=certificate, actor=actor)
+    elif application.submitted_at < timezone.now() - timedelta(
+        days=settings.DV_CHECK_FAIL_AFTER_DAYS
+    ):
+        failed = "; ".join(result.detail for result in results if not result.ok)
+        reject_application(
+            certificate=certificate,
+            reason=f"Domain validation did not succeed within "
+            f"{settings.DV_CHECK_FAIL_AFTER_DAYS} days: {failed}",
+            actor=actor,
+        )
+    return results
+
+
+def approve_application(*, certificate: Certificate, actor) -> Certificate:
+    """An operator found the organization real: issue the OV/EV certificate."""
+    if certificate.validation_type == ValidationType.DV:
+        raise ActionNotAllowed("DV certificates are issued by their domain validation.")
+    # Refused before signing, so the CA signs nothing for an application that is not
+    # waiting; the transition checks again under the row lock.
+    if certificate.status != CertificateStatus.VALIDATING:
+        raise ActionNotAllowed(
+            f"Only an application waiting for review can be approved; this certificate is "
+            f"{certificate.get_status_display()}."
+        )
+    return issue_certificate(certificate=certificate, actor=actor)
+
+
+def reject_application(*, certificate: Certificate, reason: str, actor) -> None:
+    """The check failed: "Check Fail" with the reason, which the customer sees."""
+    if not reason.strip():
+        raise ValidationError("Give the reason the customer will see.")
+    with transaction.atomic():
+        transition(
+            certificate, CertificateStatus.CHECK_FAIL, actor=actor, details={"reason": reason}
+        )
+        Application.objects.filter(certificate=certificate).update(
+            rejection_reason=reason,
+            reviewed_by=user_or_none(actor),
+            reviewed_at=timezone.now(),
+        )

@@ -1,0 +1,144 @@
+"""Issue and reissue: the brand's issuing CA signs, and every serial it signs is kept."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from certificates import authority
+from certificates.audit import record_event, user_or_none
+from certificates.errors import ActionNotAllowed
+from certificates.lifecycle import CertificateStatus, transition
+from certificates.models import Application, Certificate, IssuedSerial, ValidationType
+from certificates.pki import ca, csr
+from certificates.pki.parsing import CertificateInfo, certificate_to_pem, describe_certificate
+
+
+def fields_read_from(info: CertificateInfo) -> dict:
+    """What the console keeps of a certificate, as the certificate itself says it."""
+    return {
+        "common_name": info.common_name,
+        "domains": "\n".join(info.domains),
+        "organization": info.organization,
+        "issuer": info.issuer,
+        "serial": info.serial,
+        "fingerprint_sha256": info.fingerprint_sha256,
+        "key_algorithm": info.key_description,
+        "not_before": info.not_before,
+        "not_after": info.not_after,
+    }
+
+
+def subject_of(application: Application) -> ca.SubjectInfo | None:
+    if application.certificate.validation_type == ValidationType.DV:
+        return None
+    return ca.SubjectInfo(
+        organization=application.organization_name,
+        country=application.organization_country,
+        state=application.organization_state,
+        city=application.organization_city,
+        business_category=application.business_category,
+        jurisdiction_country=application.jurisdiction_country,
+        registration_number=application.registration_number,
+    )
+
+
+def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
+    """Sign the application's CSR with the brand's issuing CA: the certificate's new fields.
+
+    One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what
+    was bought. `now` (when the validity starts) defaults to after the CA exists:
+    a CA made for this very certificate must not start after it.
+    """
+    application = certificate.application
+    issuing = authority.issuing_authority(certificate.brand)
+    now = now or timezone.now()
+    validity_days = settings.CERTIFICATE_VALIDITY_DAYS
+    if certificate.subscription_ends_at:
+        remaining = (certificate.subscription_ends_at - now).days
+        validity_days = max(1, min(validity_days, remaining))
+    signed = ca.issue_certificate(
+        authority.load(issuing),
+        csr_public_key=csr.load_csr(application.csr_pem).public_key(),
+        domains=application.domain_list,
+        validation_type=certificate.validation_type,
+        subject=subject_of(application),
+        now=now,
+        validity_days=validity_days,
+        base_url=settings.PKI_BASE_URL,
+        ca_slug=issuing.slug,
+    )
+    info = describe_certificate(signed)
+    return {
+        "authority": issuing,
+        "certificate_pem": certificate_to_pem(signed),
+        "chain_pem": issuing.certificate_pem,
+        **fields_read_from(info),
+    }
+
+
+def issue_certificate(
+    *, certificate: Certificate, actor, now: datetime | None = None
+) -> Certificate:
+    """Sign the certificate with its brand's issuing CA and make it "Issued".
+
+    `now` is when its validity starts: the present, except for the demo data.
+    """
+    fields = sign(certificate, now=now)
+    with transaction.atomic():
+        transition(
+            certificate,
+            CertificateStatus.ISSUED,
+            actor=actor,
+            changes=fields,
+            details={"serial": fields["serial"]},
+        )
+        record_issued_serial(certificate=certificate)
+        if certificate.validation_type != ValidationType.DV:
+            Application.objects.filter(certificate=certificate).update(
+                reviewed_by=user_or_none(actor),
+                reviewed_at=timezone.now(),
+            )
+    return certificate
+
+
+def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
+    """Issue the certificate again for the same domains and key, for what is left of the purchase.
+
+    The old certificate stays valid until its own end date.
+    """
+    if not certificate.can_reissue:
+        raise ActionNotAllowed(
+            "Only an issued certificate with purchased time left after its end date can be "
+            "reissued."
+        )
+    old_serial = certificate.serial
+    fields = sign(certificate)
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not locked.can_reissue or locked.serial != old_serial:
+            raise ActionNotAllowed("The certificate changed meanwhile; reload the page.")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+            setattr(certificate, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+        record_issued_serial(certificate=locked)
+        record_event(
+            actor=actor,
+            action="certificate.reissue",
+            target=locked,
+            details={"old_serial": old_serial, "serial": fields["serial"]},
+        )
+    return certificate
+
+
+def record_issued_serial(*, certificate: Certificate) -> IssuedSerial:
+    """Remember a serial the CA signed for this certificate, for OCSP and the CRL."""
+    return IssuedSerial.objects.create(
+        certificate=certificate,
+        authority=certificate.authority,
+        serial=certificate.serial,
+        not_before=certificate.not_before,
+        not_after=certificate.not_after,
+    )
