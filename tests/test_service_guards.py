@@ -30,9 +30,7 @@ def test_save_application_refuses_a_certificate_not_waiting_for_one(customer, st
     ("status", "days_left"),
     [(Status.PENDING_APPLICATION, None), (Status.EXPIRED, -3), (Status.ISSUED, -1)],
 )
-def test_set_expiry_warnings_refuses_a_certificate_that_is_not_issued(
-    customer, status, days_left
-):
+def test_set_expiry_warnings_refuses_a_certificate_that_is_not_issued(customer, status, days_left):
     certificate = make_certificate(customer, status=status, days_left=days_left)
     with pytest.raises(ActionNotAllowed, match="only be set for an issued certificate"):
         services.set_expiry_warnings(certificate=certificate, enabled=False, actor=customer)
