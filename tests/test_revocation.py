@@ -619,7 +619,7 @@ def test_two_requests_at_once_make_one_revocation_request(customer):
         )
     )
 
-    assert outcomes == ["ValidationError", "done"]
+    assert outcomes == ["ActionNotAllowed", "done"]
     assert RevocationRequest.objects.count() == 1
     assert refresh(certificate).status == Status.REVOKING
 
