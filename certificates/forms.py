@@ -1,3 +1,5 @@
+import uuid
+
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
@@ -458,6 +460,8 @@ class PurchaseForm(forms.Form):
     )
     # The total the page showed when "Pay" was pressed: never charge another one.
     amount_shown = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    # Made once per page view: pressing "Pay" twice, or a retried request, pays once.
+    idempotency_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     DEFAULTS = {
         "validation_type": ValidationType.DV,
@@ -493,7 +497,11 @@ class PurchaseForm(forms.Form):
     def from_query(cls, query, *, brands: list[Brand]) -> "PurchaseForm":
         """The form a GET shows: the query's options over the defaults, so a link
         with some options, or none, still opens with a price."""
-        defaults = {**cls.DEFAULTS, "brand": brands[0].slug if brands else ""}
+        defaults = {
+            **cls.DEFAULTS,
+            "brand": brands[0].slug if brands else "",
+            "idempotency_key": str(uuid.uuid4()),
+        }
         return cls({**defaults, **dict(query.items())}, brands=brands)
 
     def clean_brand(self) -> Brand:
@@ -552,6 +560,7 @@ class PurchaseForm(forms.Form):
             "domain_count": self.cleaned_data["domain_count"],
             "quantity": self.cleaned_data["quantity"],
             "years": self.cleaned_data["years"],
+            "idempotency_key": self.cleaned_data["idempotency_key"],
         }
 
 

@@ -135,10 +135,19 @@ class Order(TimestampedModel):
     paid_at = models.DateTimeField(null=True, blank=True)
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # One order per key and customer: a repeated "Pay" (double click, retry) makes no second one.
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["customer", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="one_order_per_idempotency_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.pk}"
@@ -299,6 +308,8 @@ class Certificate(TimestampedModel):
         Uploaded certificates go at any time; one from this console only once it
         has expired or been revoked, so a live certificate is never dropped unrevoked.
         """
+        if self.deleted_at is not None:
+            return "This certificate was already deleted."
         status = self.display_status
         if self.source == Source.UPLOADED or status in DELETABLE_STATUSES:
             return None

@@ -294,7 +294,12 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
 def reissue(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     try:
-        services.reissue_certificate(certificate=certificate, actor=request.user)
+        services.reissue_certificate(
+            certificate=certificate,
+            actor=request.user,
+            # The serial the page showed: a second click finds it replaced already.
+            replaces_serial=request.POST.get("serial"),
+        )
     except ValidationError as error:
         messages.error(request, error.message)
     else:
@@ -356,6 +361,8 @@ def purchase(request: HttpRequest) -> HttpResponse:
 
 
 def purchased_message(order: Order) -> str:
+    if order.repeated:
+        return f"Order {order.pk} was already paid: nothing more was charged."
     if order.quantity == 1:
         return f"Order {order.pk} is paid: 1 certificate awaits its application."
     return f"Order {order.pk} is paid: {order.quantity} certificates await their application."

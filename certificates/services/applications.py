@@ -28,9 +28,19 @@ def save_application(
     Submitting with a system-generated CSR makes the key here and keeps it
     encrypted; with a manual CSR the console never sees a key.
     """
-    if not certificate.can_apply:
-        raise ActionNotAllowed(NOT_WAITING_FOR_APPLICATION)
     with transaction.atomic():
+        # Locked first: of parallel saves one goes at a time, and each sees the last.
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not locked.can_apply:
+            raise ActionNotAllowed(NOT_WAITING_FOR_APPLICATION)
+        if application.pk is None:
+            # A parallel first save made the row meanwhile: this one updates it.
+            application.pk = (
+                Application.objects.filter(certificate=certificate)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            application._state.adding = application.pk is None
         application.certificate = certificate
         if not submit:
             application.save()

@@ -83,10 +83,21 @@ def issue_certificate(
 ) -> Certificate:
     """Sign the certificate with its brand's issuing CA and make it "Issued".
 
-    `now` is when its validity starts: the present, except for the demo data.
+    The row is locked before anything is signed, so of two requests at once (two
+    Verify clicks, two operators approving) one signs and the other is refused with
+    a plain answer; no certificate is signed only to be thrown away. `now` is when
+    its validity starts: the present, except for the demo data.
     """
-    fields = sign(certificate, now=now)
     with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.status == CertificateStatus.ISSUED:
+            raise ActionNotAllowed("This certificate was issued a moment ago.")
+        if locked.status != CertificateStatus.VALIDATING:
+            raise ActionNotAllowed(
+                f"Only a certificate in validation can be issued; this one is "
+                f"{locked.get_status_display()}."
+            )
+        fields = sign(locked, now=now)
         transition(
             certificate,
             CertificateStatus.ISSUED,
@@ -103,22 +114,29 @@ def issue_certificate(
     return certificate
 
 
-def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
+def reissue_certificate(
+    *, certificate: Certificate, actor, replaces_serial: str | None = None
+) -> Certificate:
     """Issue the certificate again for the same domains and key, for what is left of the purchase.
 
-    The old certificate stays valid until its own end date.
+    `replaces_serial` is the serial the customer saw when asking (the page sends it):
+    requests that replace a serial already replaced are refused, so a repeated or
+    parallel "Reissue" reissues once. Without it, the caller's copy of the row says
+    which serial it means. The old certificate stays valid until its own end date.
     """
-    if not certificate.can_reissue:
-        raise ActionNotAllowed(
-            "Only an issued certificate with purchased time left after its end date can be "
-            "reissued."
-        )
-    old_serial = certificate.serial
-    fields = sign(certificate)
+    expected_serial = certificate.serial if replaces_serial is None else replaces_serial
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if not locked.can_reissue or locked.serial != old_serial:
-            raise ActionNotAllowed("The certificate changed meanwhile; reload the page.")
+        if locked.serial != expected_serial:
+            raise ActionNotAllowed(
+                "This certificate was reissued meanwhile; the details page shows the new one."
+            )
+        if not locked.can_reissue:
+            raise ActionNotAllowed(
+                "Only an issued certificate with purchased time left after its end date can be "
+                "reissued."
+            )
+        fields = sign(locked)
         for name, value in fields.items():
             setattr(locked, name, value)
             setattr(certificate, name, value)
@@ -128,7 +146,7 @@ def reissue_certificate(*, certificate: Certificate, actor) -> Certificate:
             actor=actor,
             action="certificate.reissue",
             target=locked,
-            details={"old_serial": old_serial, "serial": fields["serial"]},
+            details={"old_serial": expected_serial, "serial": fields["serial"]},
         )
     return certificate
 

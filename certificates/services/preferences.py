@@ -14,8 +14,12 @@ def set_expiry_warnings(*, certificate: Certificate, enabled: bool, actor) -> No
             "Expiry warnings can only be set for an issued certificate that has not expired."
         )
     with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         certificate.expiry_warnings_enabled = enabled
-        certificate.save(update_fields=["expiry_warnings_enabled", "updated_at"])
+        if locked.expiry_warnings_enabled == enabled:
+            return  # already so: nothing changes, nothing to audit
+        locked.expiry_warnings_enabled = enabled
+        locked.save(update_fields=["expiry_warnings_enabled", "updated_at"])
         record_event(
             actor=actor,
             action="certificate.expiry_warnings",

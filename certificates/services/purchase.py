@@ -1,8 +1,9 @@
 """Purchase: pay for certificates (simulated) and create them, pending their application."""
 
+import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certificates import selectors
@@ -19,11 +20,70 @@ def subscription_end(paid_at: datetime, years: int) -> datetime:
         return paid_at.replace(year=paid_at.year + years, day=28)
 
 
-def purchase(*, customer, product: Product, domain_count: int, quantity: int, years: int) -> Order:
+def purchase(
+    *,
+    customer,
+    product: Product,
+    domain_count: int,
+    quantity: int,
+    years: int,
+    idempotency_key: uuid.UUID | None = None,
+) -> Order:
     """Pay for certificates (the payment is simulated) and create them, pending their application.
 
     The price is selectors.quote's, from the product as it is now in the database.
+    With an idempotency key (the purchase page sends one per page view), a repeat of
+    a purchase already made (a double click, a retried request, parallel requests)
+    pays nothing and returns the order that was made, with `repeated` set on it.
     """
+    if idempotency_key is not None:
+        earlier = _earlier_order(customer, idempotency_key, product, domain_count, quantity, years)
+        if earlier is not None:
+            return earlier
+    try:
+        return _pay(
+            customer=customer,
+            product=product,
+            domain_count=domain_count,
+            quantity=quantity,
+            years=years,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # A parallel request with the same key committed its order first.
+        if idempotency_key is None:
+            raise
+        earlier = _earlier_order(customer, idempotency_key, product, domain_count, quantity, years)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _earlier_order(
+    customer, key: uuid.UUID, product: Product, domain_count: int, quantity: int, years: int
+) -> Order | None:
+    earlier = Order.objects.filter(customer=customer, idempotency_key=key).first()
+    if earlier is None:
+        return None
+    asked = (product.pk, domain_count, quantity, years)
+    if (earlier.product_id, earlier.domain_count, earlier.quantity, earlier.years) != asked:
+        raise ActionNotAllowed(
+            f"This purchase was already made as order {earlier.pk}, with other options. "
+            "Open the purchase page again to buy more."
+        )
+    earlier.repeated = True
+    return earlier
+
+
+def _pay(
+    *,
+    customer,
+    product: Product,
+    domain_count: int,
+    quantity: int,
+    years: int,
+    idempotency_key: uuid.UUID | None,
+) -> Order:
     with transaction.atomic():
         # The product may have been withdrawn, or repriced, since the page was shown.
         product = (
@@ -44,6 +104,7 @@ def purchase(*, customer, product: Product, domain_count: int, quantity: int, ye
             unit_price=quote.unit_price,
             amount=quote.amount,
             paid_at=paid_at,
+            idempotency_key=idempotency_key,
         )
         # A new certificate starts in the default status, pending_application:
         # that is its creation, not a transition.
@@ -74,4 +135,5 @@ def purchase(*, customer, product: Product, domain_count: int, quantity: int, ye
                 "certificates": [certificate.pk for certificate in certificates],
             },
         )
+    order.repeated = False
     return order
