@@ -327,10 +327,22 @@ AXES_FAILURE_LIMIT = _signin_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=_signin_lockout_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "console.signin.locked_out"
-# Behind a proxy every request comes from the proxy's address: the client's is the
-# one the proxy appends to X-Forwarded-For (SIGNIN_TRUSTED_PROXIES proxies deep).
-AXES_CLIENT_IP_CALLABLE = "console.signin.client_ip"
-SIGNIN_TRUSTED_PROXIES = _signin_trusted_proxies
+# The client's address, found by django-axes through ipware. Behind proxies every
+# request comes from the last one's address; each of the SIGNIN_TRUSTED_PROXIES
+# proxies appends the address it was reached from to X-Forwarded-For, so the
+# client's is the one the outermost was given. ipware counts only the proxies the
+# header names after the client, the last proxy being REMOTE_ADDR: hence one less.
+if _signin_trusted_proxies:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = _signin_trusted_proxies - 1
+else:
+    # No proxy: the header is the client's own say, never trusted.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Entries in front of the trusted ones are whatever the client sent: skipped, not
+# fatal. ipware's strict mode would drop the whole header for them, and a client
+# could then make every sign-in seem to come from the proxy's own address.
+IPWARE_STRICT = False
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
