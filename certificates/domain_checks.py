@@ -23,6 +23,9 @@ import dns.name
 import dns.rdata
 import dns.resolver
 
+from certificates.pki.csr import normalize_domain
+from certificates.pki.errors import InvalidDomainError
+
 DNS_RECORD_PREFIX = "_dnsauth"
 VALIDATION_FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
 
@@ -315,15 +318,16 @@ def _base_domain(domain: str) -> str:
 
 
 def _ascii_domain(domain: str) -> str:
-    """Lower-case, no final dot, and internationalized names in their ASCII (xn--) form."""
-    domain = domain.strip().rstrip(".").lower()
-    if domain.isascii():
-        return domain
+    """Lower-case, no final dot, and internationalized names in their ASCII (xn--) form.
+
+    The conversion certificates name domains by (IDNA 2008 with UTS 46), so a check
+    asks about exactly the name the certificate would hold.
+    """
     try:
-        return dns.name.from_text(domain).to_text(omit_final_dot=True)
-    except dns.exception.DNSException:
+        return normalize_domain(domain, allow_wildcard=True)
+    except InvalidDomainError:
         # Left as is: the query then fails and the customer is told the name is invalid.
-        return domain
+        return domain.strip().rstrip(".").lower()
 
 
 def _host_header(host: str, port: int) -> str:

@@ -5,47 +5,177 @@ printed to the terminal). With DEBUG off it refuses to start until the secrets
 that protect sessions and customers' private keys are really set.
 """
 
-import os
+from collections.abc import Callable
 from datetime import date, timedelta
+from ipaddress import ip_address
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env, EnvValidationError, ValidationError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_dates(name: str) -> frozenset[date]:
-    try:
-        return frozenset(date.fromisoformat(item) for item in env_list(name))
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} must be comma-separated ISO dates, e.g. 2026-10-01,2026-10-02."
-        ) from None
-
-
-DEBUG = env_bool("DEBUG", True)
 
 # Development-only values: usable on a laptop, refused in production below.
 _DEV_SECRET_KEY = "django-insecure-local-development-only"
 # A Fernet key (32 url-safe base64 bytes) for local development only.
 _DEV_KEY_ENCRYPTION_KEY = "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="
 
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET_KEY)
+
+def _each(check: Callable[[str], object], message: str) -> Callable[[list[str]], None]:
+    """A validator for env.list: `message` unless `check` accepts every item.
+
+    The items are checked here and converted after sealing, not by a subcast: environs
+    reports a failed subcast by the item's index only, losing the reason.
+    """
+
+    def validator(items: list[str]) -> None:
+        for item in items:
+            try:
+                check(item)
+            except ValueError:
+                raise ValidationError(message) from None
+
+    return validator
+
+
+def _whole_days(text: str) -> None:
+    if int(text) < 1:
+        raise ValueError(text)
+
+
+def _time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not a time zone, e.g. UTC or Asia/Shanghai.") from None
+
+
+_at_least_0 = validate.Range(min=0)
+_at_least_1 = validate.Range(min=1)
+_port = validate.Range(min=1, max=65535)
+
+# The environment, in the order of the README's Configuration table. Nothing is
+# parsed by hand: environs reads each value, and sealing it reports every
+# malformed one at once, by name, before any of them is used.
+env = Env(eager=False)
+
+DEBUG = env.bool("DEBUG", True)
+SECRET_KEY = env.str("SECRET_KEY", _DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], subcast=str.strip)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [], subcast=str.strip)
+_database_conn_max_age = env.int("DATABASE_CONN_MAX_AGE", 60, validate=_at_least_0)
+_database = env.dj_db_url(
+    "DATABASE_URL",
+    f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    conn_max_age=_database_conn_max_age,
+)
 # Fernet keys, newest first: the first encrypts, all of them decrypt, so keys
 # can be rotated by putting a new one in front.
-KEY_ENCRYPTION_KEYS = env_list("KEY_ENCRYPTION_KEYS", _DEV_KEY_ENCRYPTION_KEY)
+KEY_ENCRYPTION_KEYS = env.list(
+    "KEY_ENCRYPTION_KEYS",
+    [_DEV_KEY_ENCRYPTION_KEY],
+    subcast=str.strip,
+    validate=[
+        validate.Length(min=1),
+        _each(
+            Fernet,
+            "KEY_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 "
+            "bytes). Generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'",
+        ),
+    ],
+)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 25, validate=_port)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "SSL Certificates <no-reply@localhost>")
+CERTIFICATES_PAGE_SIZE = env.int("CERTIFICATES_PAGE_SIZE", 20, validate=_at_least_1)
+# "Will Expire": issued certificates whose end date is within this many days.
+CERTIFICATES_WILL_EXPIRE_DAYS = env.int("CERTIFICATES_WILL_EXPIRE_DAYS", 30, validate=_at_least_0)
+# The certificate authority. Issued certificates name their CRL, OCSP and CA
+# certificate URLs under this base: plain http, as the Baseline Requirements want.
+_pki_base_url = env.str("PKI_BASE_URL", "http://127.0.0.1:8000")
+# The country in the local CAs' names (the Baseline Requirements want one).
+PKI_CA_COUNTRY = env.str("PKI_CA_COUNTRY", "CN", validate=validate.Length(equal=2))
+# One certificate's validity: the CA/Browser Forum maximum in force is 200 days
+# since 15 March 2026 (100 from March 2027, 47 from 2029); one day of margin.
+CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", 199, validate=_at_least_1)
+# Domain validation: the DNS servers the "Verify" check asks (empty: the
+# system's), their port, the HTTP port of the file check, timeouts, and how many
+# days an application may go unverified before it becomes "Check Fail".
+DV_NAMESERVERS = env.list(
+    "DV_NAMESERVERS",
+    [],
+    subcast=str.strip,
+    validate=_each(ip_address, "DV_NAMESERVERS must be comma-separated IP addresses."),
+)
+DV_DNS_PORT = env.int("DV_DNS_PORT", 53, validate=_port)
+DV_HTTP_PORT = env.int("DV_HTTP_PORT", 80, validate=_port)
+DV_CHECK_TIMEOUT = env.float(
+    "DV_CHECK_TIMEOUT", 5.0, validate=validate.Range(min=0, min_inclusive=False)
+)
+DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
+_expiry_warning_days_message = (
+    "CERTIFICATES_EXPIRY_WARNING_DAYS must list whole numbers of days of 1 or more, e.g. 30,15,7,1."
+)
+_expiry_warning_days = env.list(
+    "CERTIFICATES_EXPIRY_WARNING_DAYS",
+    ["30", "15", "7", "1"],
+    subcast=str.strip,
+    validate=[
+        validate.Length(min=1, error=_expiry_warning_days_message),
+        _each(_whole_days, _expiry_warning_days_message),
+    ],
+)
+# Where customers reach the console: the links in emails start with it.
+_console_base_url = env.str("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+TIME_ZONE = env.str("TIME_ZONE", "UTC", validate=_time_zone)
+# Revocation. OV/EV requests wait for the applicant to confirm by an emailed link,
+# valid this many hours. The CA (an operator) then has this many business days:
+# weekdays that are not REVOCATION_HOLIDAYS (comma-separated ISO dates). A
+# revocation completed within REVOCATION_REFUND_DAYS calendar days of issuance is
+# refunded in full, otherwise not at all.
+REVOCATION_CONFIRMATION_HOURS = env.int("REVOCATION_CONFIRMATION_HOURS", 72, validate=_at_least_1)
+REVOCATION_CA_BUSINESS_DAYS = env.int("REVOCATION_CA_BUSINESS_DAYS", 5, validate=_at_least_0)
+REVOCATION_REFUND_DAYS = env.int("REVOCATION_REFUND_DAYS", 30, validate=_at_least_0)
+_revocation_holidays = env.list(
+    "REVOCATION_HOLIDAYS",
+    [],
+    subcast=str.strip,
+    validate=_each(
+        date.fromisoformat,
+        "REVOCATION_HOLIDAYS must be comma-separated ISO dates, e.g. 2026-10-01,2026-10-02.",
+    ),
+)
+# A CRL's validity (its next update); a new one is published when half of it has
+# passed, or at once after a revocation. OCSP answers are valid this many hours.
+PKI_CRL_VALIDITY_HOURS = env.int("PKI_CRL_VALIDITY_HOURS", 24, validate=_at_least_1)
+PKI_OCSP_VALIDITY_HOURS = env.int("PKI_OCSP_VALIDITY_HOURS", 12, validate=_at_least_1)
+_log_level = env.log_level("LOG_LEVEL", "INFO")
+_signin_failure_limit = env.int("SIGNIN_FAILURE_LIMIT", 5, validate=_at_least_1)
+_signin_lockout_minutes = env.int("SIGNIN_LOCKOUT_MINUTES", 15, validate=_at_least_1)
+_signin_trusted_proxies = env.int("SIGNIN_TRUSTED_PROXIES", 0, validate=_at_least_0)
+_secure_ssl_redirect = env.bool("SECURE_SSL_REDIRECT", True)
+_secure_hsts_seconds = env.int("SECURE_HSTS_SECONDS", 365 * 24 * 3600, validate=_at_least_0)
+_secure_hsts_include_subdomains = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+_secure_hsts_preload = env.bool("SECURE_HSTS_PRELOAD", True)
+
+try:
+    env.seal()
+except EnvValidationError as error:
+    # Only the names and what is wrong: the values may be secrets (keys, a database password).
+    raise ImproperlyConfigured(
+        " ".join(
+            message if name in message else f"{name}: {message}"
+            for name, messages in error.error_messages.items()
+            for message in messages
+        )
+    ) from None
 
 if not DEBUG:
     if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
@@ -60,9 +190,6 @@ if not DEBUG:
             "keys at rest. Generate one with: python -c 'from cryptography.fernet import "
             "Fernet; print(Fernet.generate_key().decode())'"
         )
-
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -117,12 +244,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-    )
-}
+DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,7 +263,6 @@ LOGIN_REDIRECT_URL = "certificates:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -159,14 +280,6 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SSL Certificates <no-reply@localhost>")
-
 # Headers and cookies. Nothing in the pages reads the CSRF cookie (htmx sends the
 # token from the page), so it can be HTTP-only like the session cookie.
 SESSION_COOKIE_HTTPONLY = True
@@ -180,13 +293,13 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = _secure_ssl_redirect
     # CRLs, OCSP and CA certificates are fetched over plain http (the Baseline
     # Requirements want it), so /pki/ is never redirected to https.
     SECURE_REDIRECT_EXEMPT = [r"^pki/"]
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_HSTS_SECONDS = _secure_hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure_hsts_include_subdomains
+    SECURE_HSTS_PRELOAD = _secure_hsts_preload
 
 # Content Security Policy: scripts and styles only from the console's own static
 # files, no inline code and no eval (htmx runs with allowEval off, see base.html).
@@ -210,74 +323,43 @@ CONTENT_SECURITY_POLICY = {
 # one username, or from one address, that username or address is locked out for
 # SIGNIN_LOCKOUT_MINUTES. Attempts are kept in the database, where operators see
 # and delete them (unlock) in the admin; `manage.py axes_reset` clears them all.
-AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "15")))
+AXES_FAILURE_LIMIT = _signin_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=_signin_lockout_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "console.signin.locked_out"
-# Behind a proxy every request comes from the proxy's address: the client's is the
-# one the proxy appends to X-Forwarded-For (SIGNIN_TRUSTED_PROXIES proxies deep).
-AXES_CLIENT_IP_CALLABLE = "console.signin.client_ip"
-SIGNIN_TRUSTED_PROXIES = int(os.environ.get("SIGNIN_TRUSTED_PROXIES", "0"))
+# The client's address, found by django-axes through ipware. Behind proxies every
+# request comes from the last one's address; each of the SIGNIN_TRUSTED_PROXIES
+# proxies appends the address it was reached from to X-Forwarded-For, so the
+# client's is the one the outermost was given. ipware counts only the proxies the
+# header names after the client, the last proxy being REMOTE_ADDR: hence one less.
+if _signin_trusted_proxies:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = _signin_trusted_proxies - 1
+else:
+    # No proxy: the header is the client's own say, never trusted.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Entries in front of the trusted ones are whatever the client sent: skipped, not
+# fatal. ipware's strict mode would drop the whole header for them, and a client
+# could then make every sign-in seem to come from the proxy's own address.
+IPWARE_STRICT = False
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# The console's own rules.
-CERTIFICATES_PAGE_SIZE = int(os.environ.get("CERTIFICATES_PAGE_SIZE", "20"))
-# "Will Expire": issued certificates whose end date is within this many days.
-CERTIFICATES_WILL_EXPIRE_DAYS = int(os.environ.get("CERTIFICATES_WILL_EXPIRE_DAYS", "30"))
+# The console's own rules, read above; these need the values in another form.
 # notify_expiring warns owners this many days before a certificate ends, once per threshold.
-try:
-    CERTIFICATES_EXPIRY_WARNING_DAYS = tuple(
-        sorted({int(days) for days in env_list("CERTIFICATES_EXPIRY_WARNING_DAYS", "30,15,7,1")})
-    )[::-1]
-except ValueError:
-    CERTIFICATES_EXPIRY_WARNING_DAYS = ()
-if not CERTIFICATES_EXPIRY_WARNING_DAYS or min(CERTIFICATES_EXPIRY_WARNING_DAYS) < 1:
-    raise ImproperlyConfigured(
-        "CERTIFICATES_EXPIRY_WARNING_DAYS must list whole numbers of days of 1 or more, "
-        "e.g. 30,15,7,1."
-    )
-# Where customers reach the console: the links in emails start with it.
-CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-
-# The certificate authority. Issued certificates name their CRL, OCSP and CA
-# certificate URLs under this base: plain http, as the Baseline Requirements want.
-PKI_BASE_URL = os.environ.get("PKI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# The country in the local CAs' names (the Baseline Requirements want one).
-PKI_CA_COUNTRY = os.environ.get("PKI_CA_COUNTRY", "CN")
-# One certificate's validity: the CA/Browser Forum maximum in force is 200 days
-# since 15 March 2026 (100 from March 2027, 47 from 2029); one day of margin.
-CERTIFICATE_VALIDITY_DAYS = int(os.environ.get("CERTIFICATE_VALIDITY_DAYS", "199"))
-
-# Domain validation: the DNS servers the "Verify" check asks (empty: the
-# system's), their port, the HTTP port of the file check, timeouts, and how many
-# days an application may go unverified before it becomes "Check Fail".
-DV_NAMESERVERS = env_list("DV_NAMESERVERS")
-DV_DNS_PORT = int(os.environ.get("DV_DNS_PORT", "53"))
-DV_HTTP_PORT = int(os.environ.get("DV_HTTP_PORT", "80"))
-DV_CHECK_TIMEOUT = float(os.environ.get("DV_CHECK_TIMEOUT", "5"))
-DV_CHECK_FAIL_AFTER_DAYS = int(os.environ.get("DV_CHECK_FAIL_AFTER_DAYS", "7"))
-
-# Revocation. OV/EV requests wait for the applicant to confirm by an emailed link,
-# valid this many hours. The CA (an operator) then has this many business days:
-# weekdays that are not REVOCATION_HOLIDAYS (comma-separated ISO dates). A
-# revocation completed within REVOCATION_REFUND_DAYS calendar days of issuance is
-# refunded in full, otherwise not at all.
-REVOCATION_CONFIRMATION_HOURS = int(os.environ.get("REVOCATION_CONFIRMATION_HOURS", "72"))
-REVOCATION_CA_BUSINESS_DAYS = int(os.environ.get("REVOCATION_CA_BUSINESS_DAYS", "5"))
-REVOCATION_REFUND_DAYS = int(os.environ.get("REVOCATION_REFUND_DAYS", "30"))
-REVOCATION_HOLIDAYS = env_dates("REVOCATION_HOLIDAYS")
-# A CRL's validity (its next update); a new one is published when half of it has
-# passed, or at once after a revocation. OCSP answers are valid this many hours.
-PKI_CRL_VALIDITY_HOURS = int(os.environ.get("PKI_CRL_VALIDITY_HOURS", "24"))
-PKI_OCSP_VALIDITY_HOURS = int(os.environ.get("PKI_OCSP_VALIDITY_HOURS", "12"))
+CERTIFICATES_EXPIRY_WARNING_DAYS = tuple(sorted({int(days) for days in _expiry_warning_days}))[::-1]
+# Links in emails and the CA's URLs are joined to these with a "/".
+CONSOLE_BASE_URL = _console_base_url.rstrip("/")
+PKI_BASE_URL = _pki_base_url.rstrip("/")
+REVOCATION_HOLIDAYS = frozenset(date.fromisoformat(day) for day in _revocation_holidays)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _log_level},
     # Axes announces itself on every start, every management command included: cron
     # would mail that line from every batch job run. Its lockout warnings still log.
     "loggers": {"axes.apps": {"level": "WARNING"}},

@@ -1,23 +1,11 @@
-"""Sign-in throttling hooks for django-axes (see the AXES_* settings)."""
+"""Sign-in throttling hooks for django-axes (see the AXES_* settings).
+
+The client's address is axes' own: ipware, configured from SIGNIN_TRUSTED_PROXIES.
+"""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or behind SIGNIN_TRUSTED_PROXIES proxies the address they were given.
-
-    Each proxy appends the address it was reached from to X-Forwarded-For, so only the
-    last N entries are trustworthy; anything before them the client may have made up.
-    """
-    proxies = settings.SIGNIN_TRUSTED_PROXIES
-    if proxies:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        addresses = [address.strip() for address in forwarded if address.strip()]
-        if len(addresses) >= proxies:
-            return addresses[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def locked_out(

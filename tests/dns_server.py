@@ -29,6 +29,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from tests.loopback_server import LoopbackServer
+
 TTL = 60
 
 
@@ -40,7 +42,7 @@ class Query:
     rdtype: str
 
 
-class LoopbackDNSServer:
+class LoopbackDNSServer(LoopbackServer):
     """A UDP DNS server on 127.0.0.1 with an ephemeral port, served from a background thread."""
 
     def __init__(self) -> None:
@@ -48,43 +50,7 @@ class LoopbackDNSServer:
         self._lock = threading.Lock()
         self.answering = True
         self.queries: list[Query] = []
-        self._server = _UDPServer(("127.0.0.1", 0), _Handler)
-        self._server.dns = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="loopback-dns",
-            daemon=True,
-        )
-
-    # --- lifecycle ---
-
-    def start(self) -> LoopbackDNSServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> LoopbackDNSServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self._server.server_address[:2]
-
-    @property
-    def host(self) -> str:
-        return self.address[0]
-
-    @property
-    def port(self) -> int:
-        return self.address[1]
+        super().__init__(_UDPServer, _Handler, thread_name="loopback-dns")
 
     # --- records ---
 
@@ -148,7 +114,7 @@ class LoopbackDNSServer:
 
 class _UDPServer(socketserver.ThreadingUDPServer):
     daemon_threads = True
-    dns: LoopbackDNSServer
+    owner: LoopbackDNSServer
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -156,7 +122,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         wire, sock = self.request
-        reply = self.server.dns.answer(wire)
+        reply = self.server.owner.answer(wire)
         if reply is not None:
             sock.sendto(reply, self.client_address)
 

@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.loopback_server import LoopbackServer
+
 
 @dataclass(frozen=True)
 class Response:
@@ -39,7 +41,7 @@ class Request:
     host: str | None
 
 
-class LoopbackHTTPServer:
+class LoopbackHTTPServer(LoopbackServer):
     """An HTTP/1.1 server on 127.0.0.1 with an ephemeral port, served from a background thread."""
 
     def __init__(self) -> None:
@@ -48,44 +50,11 @@ class LoopbackHTTPServer:
         self.requests: list[Request] = []
         # Set at shutdown so delayed responses stop waiting and teardown stays quick.
         self.stopping = threading.Event()
-        self._server = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="loopback-http",
-            daemon=True,
-        )
-
-    # --- lifecycle ---
-
-    def start(self) -> LoopbackHTTPServer:
-        self._thread.start()
-        return self
+        super().__init__(_HTTPServer, _Handler, thread_name="loopback-http")
 
     def stop(self) -> None:
         self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> LoopbackHTTPServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self._server.server_address[:2]
-
-    @property
-    def host(self) -> str:
-        return self.address[0]
-
-    @property
-    def port(self) -> int:
-        return self.address[1]
+        super().stop()
 
     def url(self, path: str = "/") -> str:
         return f"http://{self.host}:{self.port}{path}"

@@ -49,6 +49,8 @@ def test_record_name_and_file_path():
     assert dns_record_name("shop.example.com") == "_dnsauth.shop.example.com"
     assert dns_record_name("*.example.com") == "_dnsauth.example.com"
     assert dns_record_name("Shop.Example.COM.") == "_dnsauth.shop.example.com"
+    # The name the certificate holds (IDNA 2008): faß.de is not fass.de.
+    assert dns_record_name("Faß.de") == "_dnsauth.xn--fa-hia.de"
     assert (
         validation_file_path() == VALIDATION_FILE_PATH == "/.well-known/pki-validation/fileauth.txt"
     )

@@ -1,7 +1,10 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,3 +56,82 @@ def test_revocation_holidays_are_read_as_iso_dates():
     result = start_with(REVOCATION_HOLIDAYS="2026-10-01,1 October")
     assert result.returncode != 0
     assert "REVOCATION_HOLIDAYS must be comma-separated ISO dates" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("CERTIFICATES_PAGE_SIZE", "abc", "Not a valid integer"),
+        ("CERTIFICATES_PAGE_SIZE", "0", "greater than or equal to 1"),
+        ("DEBUG", "maybe", "Not a valid boolean"),
+        ("KEY_ENCRYPTION_KEYS", "not-a-fernet-key", "must be comma-separated Fernet keys"),
+        ("REVOCATION_HOLIDAYS", "2026-13-01", "must be comma-separated ISO dates"),
+        ("DATABASE_URL", "postgres://user:pass@host:port/certs", "Not a valid database URL"),
+        ("DATABASE_URL", "nonsense", "Not a valid database URL"),
+        ("DV_CHECK_TIMEOUT", "soon", "Not a valid number"),
+        ("DV_DNS_PORT", "70000", "less than or equal to 65535"),
+        ("DV_NAMESERVERS", "192.0.2.53,ns.example.com", "must be comma-separated IP addresses"),
+        ("SIGNIN_TRUSTED_PROXIES", "-1", "greater than or equal to 0"),
+        ("TIME_ZONE", "Mars/Olympus_Mons", "Not a time zone"),
+        ("LOG_LEVEL", "loud", "Not a valid log level"),
+    ],
+)
+def test_a_malformed_value_stops_start_up_naming_the_variable(variable, value, reason):
+    result = start_with(**{variable: value})
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: ")
+    assert variable in last_line
+    assert reason in last_line
+    # No parser's own ValueError traceback above it either.
+    assert "ValueError" not in result.stderr
+
+
+def test_every_malformed_value_is_named_at_once_and_none_is_shown():
+    # The values may be secrets: the message says what is wrong, never what was given.
+    result = start_with(
+        EMAIL_PORT="twenty-five",
+        DATABASE_URL="postgres://certs:s3cret-password@db.example.com:port/certs",
+        KEY_ENCRYPTION_KEYS="s3cret-but-short",
+    )
+    assert result.returncode != 0
+    assert "EMAIL_PORT" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "KEY_ENCRYPTION_KEYS" in result.stderr
+    assert "s3cret" not in result.stderr
+
+
+def test_lists_ignore_spaces_around_their_items():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s; "
+            "print(s.ALLOWED_HOSTS, s.DV_NAMESERVERS, len(s.KEY_ENCRYPTION_KEYS))",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "ALLOWED_HOSTS": "certs.example.com, admin.example.com",
+            "DV_NAMESERVERS": "192.0.2.53, 2001:db8::53",
+            "KEY_ENCRYPTION_KEYS": f"{'A' * 43}=, {'B' * 43}=",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == (
+        "['certs.example.com', 'admin.example.com'] ['192.0.2.53', '2001:db8::53'] 2"
+    )
+
+
+def test_every_variable_of_the_readmes_table_is_read_by_the_settings():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])}
+    source = (ROOT / "console" / "settings.py").read_text()
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source))
+    assert len(documented) > 30
+    assert documented == read

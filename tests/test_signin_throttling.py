@@ -4,6 +4,8 @@ Attempts live in the database, so each test's transaction rolls them back: no te
 sees another's failures.
 """
 
+import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,7 +17,6 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
 
-from console.signin import client_ip
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -118,17 +119,44 @@ def test_the_password_is_never_stored_with_the_attempt(alice):
     assert "my-secret-guess" not in attempt.post_data
 
 
-def test_the_address_behind_trusted_proxies_is_the_one_they_were_given(rf, settings):
-    request = rf.post(
-        LOGIN, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.5, 10.0.0.1"
+def addresses_behind(proxies: int, *requests: dict[str, str]) -> list[str]:
+    """The address axes throttles each request by, with SIGNIN_TRUSTED_PROXIES=`proxies`.
+
+    In a fresh interpreter, so the settings read the variable as in production.
+    """
+    script = (
+        "import json, sys, django; django.setup()\n"
+        "from axes.helpers import get_client_ip_address\n"
+        "from django.test import RequestFactory\n"
+        "for meta in json.loads(sys.argv[1]):\n"
+        "    print(get_client_ip_address(RequestFactory().post('/accounts/login/', **meta)))\n"
     )
-    settings.SIGNIN_TRUSTED_PROXIES = 0
-    assert client_ip(request) == "10.0.0.2"
-    settings.SIGNIN_TRUSTED_PROXIES = 2
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(requests)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "SIGNIN_TRUSTED_PROXIES": str(proxies),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_address_behind_trusted_proxies_is_the_one_they_were_given():
+    request = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 203.0.113.5, 10.0.0.1"}
+    direct = {"REMOTE_ADDR": "203.0.113.7"}
+    assert addresses_behind(0, request, direct) == ["10.0.0.2", "203.0.113.7"]
     # The first entry is whatever the client sent: never trusted.
-    assert client_ip(request) == "203.0.113.5"
-    settings.SIGNIN_TRUSTED_PROXIES = 5
-    assert client_ip(request) == "10.0.0.2"
+    assert addresses_behind(2, request) == ["203.0.113.5"]
+    assert addresses_behind(1, request, direct) == ["10.0.0.1", "203.0.113.7"]
+    # Fewer entries than proxies: the request did not come through them all, and
+    # nothing in it can be trusted to name the client (axes then throttles all such
+    # requests as one address).
+    assert addresses_behind(5, request) == ["None"]
 
 
 def test_batch_jobs_print_nothing_about_throttling_for_cron_to_mail():

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import idna
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -159,9 +160,11 @@ def _to_ascii(value: str, shown: str) -> str:
     if value.isascii():
         return value
     try:
-        # The standard library codec implements IDNA 2003 (RFC 3490), nameprep included.
-        return value.encode("idna").decode("ascii")
-    except UnicodeError:
+        # IDNA 2008 with the UTS 46 mapping, as browsers and CAs convert names: case and
+        # width folded, but "faß.de" stays itself (xn--fa-hia.de), where the standard
+        # library's IDNA 2003 codec would make it the different name fass.de.
+        return idna.encode(value, uts46=True).decode("ascii")
+    except idna.IDNAError:
         raise InvalidDomainError(
             f'"{shown}" is not a valid internationalized domain name. Check its spelling; '
             "each part between dots can be at most 63 characters once converted."
@@ -216,10 +219,10 @@ def _check_label(label: str, shown: str) -> None:
 
 
 def _is_valid_a_label(label: str) -> bool:
-    # An xn-- label must decode, and encode back to itself, to be an internationalized name.
+    # An xn-- label must decode to a valid IDNA 2008 label, and encode back to itself.
     try:
-        return label.encode("ascii").decode("idna").encode("idna").decode("ascii") == label
-    except UnicodeError:
+        return idna.encode(idna.decode(label)).decode("ascii") == label
+    except idna.IDNAError:
         return False
 
 

@@ -297,6 +297,13 @@ def test_a_csr_without_any_name_misses_every_domain(ec_key):
         ("münchen。de", "xn--mnchen-3ya.de"),
         ("xn--bcher-kva.example", "xn--bcher-kva.example"),
         ("例え.テスト", "xn--r8jz45g.xn--zckzah"),
+        # IDNA 2008 (UTS 46): "ß" is a letter of its own, not "ss" as IDNA 2003 had it.
+        ("faß.de", "xn--fa-hia.de"),
+        ("Faß.DE", "xn--fa-hia.de"),
+        ("ẞ.de", "xn--zca.de"),
+        ("xn--fa-hia.de", "xn--fa-hia.de"),
+        # UTS 46 maps full-width letters and case before converting.
+        ("ＷＷＷ.Bücher.example", "www.xn--bcher-kva.example"),
         ("a-b.example.co.uk", "a-b.example.co.uk"),
         ("123.example.com", "123.example.com"),
         ("a" * 63 + ".com", "a" * 63 + ".com"),
@@ -305,6 +312,11 @@ def test_a_csr_without_any_name_misses_every_domain(ec_key):
 )
 def test_normalize_domain(text, expected):
     assert normalize_domain(text) == expected
+
+
+def test_faß_and_fass_are_different_domains():
+    assert normalize_domain("faß.de") == "xn--fa-hia.de"
+    assert normalize_domain("fass.de") == "fass.de"
 
 
 @pytest.mark.parametrize(
@@ -342,6 +354,9 @@ def test_normalize_domain_keeps_wildcards_when_allowed(text, expected):
         ("*.example.com", "wildcard certificate"),
         ("foo.*.example.com", "whole first label"),
         ("xn--zz.example", "not valid punycode"),
+        # Symbols were allowed by IDNA 2003, not by IDNA 2008: as a U-label or an A-label.
+        ("♥.example", "internationalized"),
+        ("xn--g6h.example", "not valid punycode"),
         ("ü" * 70 + ".example", "internationalized"),
     ],
 )
