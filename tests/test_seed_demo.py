@@ -5,7 +5,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.urls import reverse
 
-from certificates.models import AuditEvent, Certificate
+from certificates import services
+from certificates.models import AuditEvent, Certificate, Order
 from certificates.pki.parsing import load_certificates
 from certificates.selectors import certificate_counters
 
@@ -35,6 +36,22 @@ def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model,
         "revoked",
     }
     assert Certificate.objects.values("brand").distinct().count() >= 4
+
+    # Bought through the purchase service, in the past: each order paid (and its
+    # "order.paid" event) when its certificate was made, before it was issued, for
+    # a subscription of calendar years as the service counts them.
+    paid = dict(
+        AuditEvent.objects.filter(action="order.paid").values_list("object_id", "created_at")
+    )
+    for certificate in Certificate.objects.filter(owner=demo).select_related("order"):
+        order = certificate.order
+        assert order.quantity == 1
+        assert order.paid_at == order.created_at == certificate.created_at == paid[str(order.pk)]
+        assert certificate.subscription_ends_at == services.subscription_end(
+            order.paid_at, order.years
+        )
+        assert certificate.not_before is None or order.paid_at < certificate.not_before
+    assert Order.objects.filter(customer=demo).count() == 901
 
     # Issued and expired demo certificates are real ones signed by the brand's local CA.
     issued = Certificate.objects.filter(owner=demo, status="issued").select_related("authority")

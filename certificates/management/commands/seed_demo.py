@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import BigIntegerField, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from certificates import authority, services
@@ -19,6 +21,7 @@ from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import transition
 from certificates.models import (
     Application,
+    AuditEvent,
     Brand,
     Certificate,
     DomainScope,
@@ -175,6 +178,7 @@ class DemoCertificates:
         self.products = products
         self.rng = rng
         self.now = timezone.now()
+        self.order_ids: list[int] = []
 
     def make(self) -> int:
         for brand in {product.brand for product in self.products}:
@@ -188,6 +192,7 @@ class DemoCertificates:
             # DV revocations go straight to the CA; OV/EV ones would email the applicant.
             dv_only = kind in (Status.REVOKING, Status.REVOKED)
             self.advance(self.purchase(issued_at, dv_only=dv_only), kind, issued_at)
+        self.backdate_orders()
         return len(plan)
 
     def domains_for(self, product: Product, count: int) -> list[str]:
@@ -218,33 +223,44 @@ class DemoCertificates:
         product = self.rng.choice([p for p in self.products if p.validation_type in types])
         years = self.rng.choice((1, 1, 2))
         domain_count = self.rng.randint(2, 5) if product.domain_scope == "multiple" else 1
-        unit_price = product.price_per_year + product.price_per_extra_domain * (domain_count - 1)
-        # Bought a day before it was issued (or in the last weeks, if not issued yet).
+        order = services.purchase(
+            customer=self.owner,
+            product=product,
+            domain_count=domain_count,
+            quantity=1,
+            years=years,
+        )
+        # The service buys now; a demo certificate was bought a day before it was
+        # issued (or in the last weeks, if not issued yet). The certificate moves back
+        # at once, since issuance reads when its subscription ends (by the service's
+        # own calendar years); the order, which nothing reads the date of, at the end.
         bought = (issued_at or self.now - timedelta(days=self.rng.randint(1, 60))) - timedelta(
             days=1
         )
-        order = Order.objects.create(
-            customer=self.owner,
-            product=product,
-            quantity=1,
-            years=years,
-            domain_count=domain_count,
-            unit_price=unit_price,
-            amount=unit_price * years,
-            paid_at=bought,
-            created_at=bought,
-        )
-        certificate = Certificate.objects.create(
-            owner=self.owner,
-            order=order,
-            brand=product.brand,
-            validation_type=product.validation_type,
-            domain_scope=product.domain_scope,
-            domain_count=domain_count,
-            subscription_ends_at=bought + timedelta(days=365 * years),
-            created_at=bought,
-        )
+        self.order_ids.append(order.pk)
+        certificate = order.certificates.get()
+        certificate.created_at = bought
+        certificate.subscription_ends_at = services.subscription_end(bought, years)
+        certificate.save(update_fields=["created_at", "subscription_ends_at"])
         return certificate
+
+    def backdate_orders(self) -> None:
+        """Date each order, and its "order.paid" event, when its certificate was bought.
+
+        Two UPDATEs for all of them, each row taking the date from the row it belongs to.
+        """
+        bought = Certificate.objects.filter(order=OuterRef("pk")).values("created_at")[:1]
+        Order.objects.filter(pk__in=self.order_ids).update(
+            paid_at=Subquery(bought), created_at=Subquery(bought)
+        )
+        paid_at = Order.objects.filter(
+            pk=Cast(OuterRef("object_id"), output_field=BigIntegerField())
+        ).values("paid_at")[:1]
+        AuditEvent.objects.filter(
+            action="order.paid",
+            object_type=Order._meta.label,
+            object_id__in=[str(pk) for pk in self.order_ids],
+        ).update(created_at=Subquery(paid_at))
 
     def advance(self, certificate: Certificate, kind: str, issued_at: datetime | None) -> None:
         if kind == Status.PENDING_APPLICATION:
