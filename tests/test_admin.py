@@ -4,8 +4,9 @@ Every decision is an admin action that calls the services; these tests drive the
 an operator of the Operators group would, and check what changed (and what did not).
 """
 
+import html
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -416,6 +417,34 @@ def test_the_refund_consequence_says_none_past_the_refund_deadline(customer, ope
     assert "None: the refund deadline was 2026-03-01" in text
 
 
+@pytest.mark.parametrize(
+    ("completed_on", "refund", "shown"),
+    [
+        (date(2026, 2, 27), Decimal("120.00"), "Full refund 120.00 if completed by 2026-03-01"),
+        (date(2026, 3, 2), Decimal("0.00"), "None: the refund deadline was 2026-03-01"),
+    ],
+)
+def test_the_refund_the_queue_shows_is_the_refund_completing_makes(
+    customer, operator_client, completed_on, refund, shown
+):
+    with time_machine.travel(ISSUED_AT, tick=False):
+        certificate = issue_real_certificate(
+            customer, "DV", domain="shop.example.com", amount=Decimal("120.00")
+        )
+    # A reissue does not start the refund days again, in the preview as in the refund.
+    with time_machine.travel(ISSUED_AT + timedelta(days=20), tick=False):
+        services.reissue_certificate(certificate=certificate, actor=None)
+    with time_machine.travel(datetime.combine(completed_on, time(9), UTC), tick=False):
+        revocation = services.request_revocation(
+            certificate=refresh(certificate), reason=1, actor=customer
+        )
+        text = page_text(operator_client.get(changelist_url("revocationrequest")))
+        post_action(operator_client, "revocationrequest", "complete", [revocation])
+
+    assert shown in text
+    assert refresh(revocation).refund_amount == refund
+
+
 def test_completing_revokes_refunds_and_audits_the_operator(customer, operator, operator_client):
     revocation = pending_revocation(customer, "shop.example.com")
 
@@ -561,6 +590,30 @@ def test_an_order_shows_its_certificates_read_only(customer, operator_client):
     assert not re.search(r"<input(?![^>]*hidden)|<select|<textarea", inline)
     assert "PRIVATE KEY" not in content
     assert operator_client.post(change_url(certificate.order), {}).status_code == 403
+
+
+def test_the_index_queues_count_what_their_lists_show(customer, operator_client):
+    submit_application(customer, "OV", domain="waiting.example.com")
+    pending_revocation(customer, "ontime.example.com")
+    late = pending_revocation(customer, "late.example.com")
+    RevocationRequest.objects.filter(pk=late.pk).update(due_date=date(2020, 1, 1))
+    # A certificate with no order (as ACME's are) has no order for the orders' queue.
+    orderless = pending_revocation(customer, "free.example.com")
+    Certificate.objects.filter(pk=orderless.certificate_id).update(order=None)
+
+    content = operator_client.get(reverse("admin:index")).content.decode()
+    queues = content.split('id="operator-queues"')[1].split("</table>")[0]
+    rows = re.findall(r'<a href="([^"]+)">([^<]+)</a></th>\s*<td[^>]*>(\d+)</td>', queues)
+
+    counts = {label: int(count) for _, label, count in rows}
+    assert counts == {
+        "Applications waiting for review": 1,
+        "Revocations with the CA": 3,
+        "Revocations overdue": 1,
+        "Orders with a revocation with the CA": 2,
+    }
+    for url, label, count in rows:
+        assert len(result_ids(operator_client.get(html.unescape(url)))) == int(count), label
 
 
 # --- search and filters -------------------------------------------------------------------

@@ -3,6 +3,8 @@
 overview: the counters, tabs and filtered list. details: the details page's reads.
 purchase: what is on sale and its price. brands: brands listed, on sale, by issuer.
 revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
+operators: the operators' queues (review, with the CA, overdue, orders to refund), when a
+certificate was first issued, and the refund a revocation completed on a day brings.
 """
 
 from certificates.selectors.brands import brand_for_issuer, brands, brands_on_sale
@@ -12,6 +14,20 @@ from certificates.selectors.details import (
     ValidationRow,
     certificate_details,
     validation_rows,
+)
+from certificates.selectors.operators import (
+    CERTIFICATE_BULK_FIELDS,
+    REVIEWED_TYPES,
+    Refund,
+    application_waiting_for_review,
+    first_issued_at,
+    is_waiting_for_review,
+    order_with_a_revocation_with_the_ca,
+    refund_due,
+    refund_on,
+    revocation_overdue,
+    revocation_with_the_ca,
+    with_revocations_with_the_ca,
 )
 from certificates.selectors.overview import (
     COUNTER_TABS,
@@ -41,18 +57,22 @@ from certificates.selectors.revocation import (
 )
 
 __all__ = [
+    "CERTIFICATE_BULK_FIELDS",
     "COUNTER_TABS",
     "MULTIPLE_MAX_DOMAINS",
     "MULTIPLE_MIN_DOMAINS",
     "PURCHASE_MAX_QUANTITY",
     "PURCHASE_YEARS",
+    "REVIEWED_TYPES",
     "STATUS_FILTERS",
     "WILL_EXPIRE",
     "CertificateDetails",
     "ChainEntry",
     "Quote",
+    "Refund",
     "Tab",
     "ValidationRow",
+    "application_waiting_for_review",
     "brand_for_issuer",
     "brands",
     "brands_on_sale",
@@ -61,12 +81,20 @@ __all__ = [
     "certificate_list",
     "certificate_price",
     "check_purchase",
+    "first_issued_at",
+    "is_waiting_for_review",
+    "order_with_a_revocation_with_the_ca",
     "products_on_sale",
     "quote",
+    "refund_due",
+    "refund_on",
     "refund_terms",
     "refund_terms_from",
+    "revocation_overdue",
+    "revocation_with_the_ca",
     "revoked_entries",
     "serial_state",
     "status_condition",
     "validation_rows",
+    "with_revocations_with_the_ca",
 ]

@@ -201,11 +201,10 @@ def complete_revocation(*, revocation: RevocationRequest, actor) -> RevocationRe
     now = timezone.now()
     with transaction.atomic():
         certificate = Certificate.objects.select_related("order").get(pk=revocation.certificate_id)
-        refund = refunds.refund_amount(
-            selectors.refund_terms(certificate=certificate),
-            price=selectors.certificate_price(certificate=certificate),
-            completed_on=timezone.localdate(now),
-        )
+        # The same selector gives the admin's preview, so the preview is what is refunded.
+        refund = selectors.refund_on(
+            certificate=certificate, completed_on=timezone.localdate(now)
+        ).amount
         transition(
             revocation,
             RevocationStatus.COMPLETED,

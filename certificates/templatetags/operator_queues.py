@@ -1,14 +1,15 @@
-"""The admin index's "Queues": what waits for an operator, each a link to its list."""
+"""The admin index's "Queues": what waits for an operator, each a link to its list.
+
+The counts use the selectors the lists' filters use, so each is the length of its list."""
 
 from dataclasses import dataclass
 
 from django import template
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
 
-from certificates.lifecycle import CertificateStatus, RevocationStatus
-from certificates.models import Application, RevocationRequest, ValidationType
+from certificates import selectors
+from certificates.models import Application, Order, RevocationRequest
 
 register = template.Library()
 
@@ -26,16 +27,13 @@ def operator_queues(context) -> dict:
     user = context["request"].user
     queues = []
     if user.has_perm("certificates.view_application"):
-        waiting = Application.objects.filter(
-            certificate__status=CertificateStatus.VALIDATING,
-            certificate__validation_type__in=[ValidationType.OV, ValidationType.EV],
-        ).count()
+        waiting = Application.objects.filter(selectors.application_waiting_for_review()).count()
         # The applications list opens on this queue.
         url = reverse("admin:certificates_application_changelist")
         queues.append(Queue("Applications waiting for review", waiting, url))
     if user.has_perm("certificates.view_revocationrequest"):
-        with_ca = RevocationRequest.objects.filter(status=RevocationStatus.PENDING).aggregate(
-            total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=timezone.localdate()))
+        with_ca = RevocationRequest.objects.filter(selectors.revocation_with_the_ca()).aggregate(
+            total=Count("pk"), overdue=Count("pk", filter=selectors.revocation_overdue())
         )
         url = reverse("admin:certificates_revocationrequest_changelist")
         queues.append(
@@ -51,12 +49,7 @@ def operator_queues(context) -> dict:
         )
     if user.has_perm("certificates.view_order"):
         url = reverse("admin:certificates_order_changelist")
-        pending = (
-            RevocationRequest.objects.filter(status=RevocationStatus.PENDING)
-            .values("certificate__order")
-            .distinct()
-            .count()
-        )
+        pending = Order.objects.filter(selectors.order_with_a_revocation_with_the_ca()).count()
         queues.append(
             Queue("Orders with a revocation with the CA", pending, f"{url}?refund=with_ca")
         )

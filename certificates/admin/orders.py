@@ -1,0 +1,84 @@
+"""Orders, with their refunds made and the refunds revocations with the CA would bring."""
+
+from django.contrib import admin
+from django.utils import timezone
+
+from certificates import selectors
+from certificates.admin.shared import ReadOnlyAdmin, ReadOnlyInline, RefundFilter
+from certificates.models import Certificate, Order
+
+
+class OrderCertificateInline(ReadOnlyInline):
+    model = Certificate
+    fields = ["common_name", "domains", "status", "serial", "not_after", "deleted_at"]
+    readonly_fields = fields
+    verbose_name_plural = "certificates"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*selectors.CERTIFICATE_BULK_FIELDS)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    """Orders with their amounts, the refunds made, and the refunds a revocation with the
+    CA would still bring. Read-only: a refund is made only by completing a revocation."""
+
+    list_display = [
+        "__str__",
+        "customer",
+        "product",
+        "quantity",
+        "amount",
+        "paid_at",
+        "refund_due",
+        "refund_amount",
+        "refunded_at",
+    ]
+    list_select_related = ["customer", "product__brand"]
+    list_filter = [
+        RefundFilter,
+        "product__brand",
+        "product__validation_type",
+        "product__domain_scope",
+        "years",
+        "paid_at",
+        "refunded_at",
+    ]
+    search_fields = [
+        "id__exact",
+        "customer__username",
+        "customer__email",
+        "certificates__domains",
+        "certificates__serial",
+        "certificates__fingerprint_sha256",
+    ]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [OrderCertificateInline]
+    fields = [
+        "customer",
+        "product",
+        "quantity",
+        "years",
+        "domain_count",
+        "unit_price",
+        "amount",
+        "paid_at",
+        "refund_due",
+        "refund_amount",
+        "refunded_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        orders = super().get_queryset(request).select_related("customer", "product__brand")
+        return selectors.with_revocations_with_the_ca(orders)
+
+    @admin.display(description="refund due")
+    def refund_due(self, order: Order) -> str:
+        """What completing its revocations with the CA today would refund."""
+        if not order.with_the_ca:
+            return "-"
+        due = selectors.refund_due(order, completed_on=timezone.localdate())
+        count = len(order.with_the_ca)
+        return f"{due} ({count} revocation{'s' if count > 1 else ''} with the CA)"
