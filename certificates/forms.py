@@ -4,7 +4,7 @@ from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.validators import RegexValidator
 
-from certificates import selectors
+from certificates import domain_checks, selectors
 from certificates.models import (
     Application,
     Brand,
@@ -300,8 +300,7 @@ class ApplicationForm(forms.ModelForm):
             for name in self.ORGANIZATION_FIELDS + self.EV_FIELDS:
                 del self.fields[name]
             self.fields["validation_method"].choices = [
-                (Application.ValidationMethod.DNS, "DNS TXT record"),
-                (Application.ValidationMethod.FILE, "File on the web server"),
+                (method.value, method.offer) for method in domain_checks.ValidationMethod
             ]
         else:
             del self.fields["validation_method"]
