@@ -12,6 +12,7 @@ returns a failed ``CheckResult`` whose ``detail`` tells the customer what was fo
 
 from __future__ import annotations
 
+import enum
 import http.client
 import secrets
 import time
@@ -29,9 +30,26 @@ from certificates.pki.errors import InvalidDomainError
 DNS_RECORD_PREFIX = "_dnsauth"
 VALIDATION_FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
 
-METHOD_DNS = "dns"
-METHOD_FILE = "file"
-METHODS = (METHOD_DNS, METHOD_FILE)
+
+class ValidationMethod(enum.StrEnum):
+    """How a customer proves control of a domain: the value an application stores, its
+    short name (the certificate's details) and the words the apply form offers it with.
+    The Django model's choices are made from this table.
+    """
+
+    label: str
+    offer: str
+
+    def __new__(cls, value: str, label: str, offer: str) -> ValidationMethod:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.offer = offer
+        return member
+
+    DNS = "dns", "DNS TXT record", "DNS TXT record"
+    FILE = "file", "File", "File on the web server"
+
 
 # How much of an unexpected value a failure message quotes back to the customer.
 _QUOTE_LIMIT = 40
@@ -109,13 +127,14 @@ def check_domain(
     http_timeout: float = 5.0,
 ) -> CheckResult:
     """Run the check for a validation method: ``"dns"`` or ``"file"``."""
-    if method == METHOD_DNS:
+    if method == ValidationMethod.DNS:
         return check_dns_txt(domain, token, resolver=resolver)
-    if method == METHOD_FILE:
+    if method == ValidationMethod.FILE:
         return check_http_file(
             domain, token, resolver=resolver, port=http_port, timeout=http_timeout
         )
-    raise ValueError(f"Unknown validation method {method!r}; expected one of {METHODS}")
+    expected = " or ".join(ValidationMethod)
+    raise ValueError(f"Unknown validation method {method!r}; expected {expected}")
 
 
 # --- DNS TXT record --------------------------------------------------------------------------

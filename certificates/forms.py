@@ -6,7 +6,7 @@ from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.validators import RegexValidator
 
-from certificates import selectors
+from certificates import domain_checks, selectors
 from certificates.models import (
     Application,
     Brand,
@@ -20,6 +20,7 @@ from certificates.pki import ca, convert, errors, parsing
 from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
+from certificates.services.issuance import SUBJECT_FIELDS, subject_from
 
 # A full chain is a few kilobytes; these limits leave room for long chains
 # while keeping a pasted novel out of the parser.
@@ -302,8 +303,7 @@ class ApplicationForm(forms.ModelForm):
             for name in self.ORGANIZATION_FIELDS + self.EV_FIELDS:
                 del self.fields[name]
             self.fields["validation_method"].choices = [
-                (Application.ValidationMethod.DNS, "DNS TXT record"),
-                (Application.ValidationMethod.FILE, "File on the web server"),
+                (method.value, method.offer) for method in domain_checks.ValidationMethod
             ]
         else:
             del self.fields["validation_method"]
@@ -316,13 +316,13 @@ class ApplicationForm(forms.ModelForm):
             field.required = False
 
     def required_to_submit(self) -> list[str]:
+        """The fields a submission needs, less the subject's: ca.check_subject says those."""
         required = ["domains", "contact_name", "contact_email", "contact_phone", "csr_source"]
-        if self.certificate.validation_type != ValidationType.DV:
-            required += ["organization_name", "organization_country", "organization_address"]
-        if self.certificate.validation_type == ValidationType.EV:
-            required += ["organization_city", *self.EV_FIELDS]
         if self.certificate.validation_type == ValidationType.DV:
             required.append("validation_method")
+        else:
+            # Not in the certificate, but the operators check the organization there.
+            required.append("organization_address")
         return required
 
     def clean_domains(self) -> str:
@@ -349,29 +349,15 @@ class ApplicationForm(forms.ModelForm):
             )
         return "\n".join(domains)
 
-    def clean_organization_country(self) -> str:
-        return self._country("organization_country")
-
-    def clean_jurisdiction_country(self) -> str:
-        return self._country("jurisdiction_country")
-
-    def _country(self, field: str) -> str:
-        code = self.cleaned_data[field].strip().upper()
-        if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
-            raise forms.ValidationError("Use the two-letter ISO 3166 code, such as US, DE or CN.")
-        return code
-
     def clean(self):
         cleaned = super().clean()
+        if self.certificate.validation_type != ValidationType.DV:
+            self._check_subject(cleaned)
         if not self.submit:
             return cleaned
         for name in self.required_to_submit():
             if name in self.fields and not cleaned.get(name) and name not in self.errors:
                 self.add_error(name, "This is needed to submit the application.")
-        if self.certificate.validation_type != ValidationType.DV and not (
-            cleaned.get("organization_state") or cleaned.get("organization_city")
-        ):
-            self.add_error("organization_city", "Enter the city or the state.")
         source = cleaned.get("csr_source")
         if source == Application.CsrSource.SYSTEM and not cleaned.get("key_type"):
             self.add_error("key_type", "Choose the key algorithm.")
@@ -385,6 +371,25 @@ class ApplicationForm(forms.ModelForm):
                 "validation_method", "A wildcard domain can only be validated by a DNS record."
             )
         return cleaned
+
+    def _check_subject(self, cleaned) -> None:
+        """The CA's own check of the organization details, its messages on their fields.
+
+        The values are kept as the certificate will name them. A draft may be incomplete:
+        it is refused only for what is wrong in the fields filled in.
+        """
+        subject = ca.tidy_subject(subject_from(cleaned))
+        for part, name in SUBJECT_FIELDS.items():
+            if name in self.fields and name in cleaned:
+                cleaned[name] = getattr(subject, part)
+        try:
+            ca.check_subject(subject, self.certificate.validation_type)
+        except errors.InvalidSubjectError as error:
+            for part, message in error.problems.items():
+                name = SUBJECT_FIELDS[part]
+                shown = self.submit or cleaned.get(name)
+                if shown and name in self.fields and name not in self.errors:
+                    self.add_error(name, message)
 
     def _check_manual_csr(self, cleaned) -> None:
         text = cleaned.get("csr_pem", "")

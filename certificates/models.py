@@ -8,7 +8,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from certificates import domain_checks
 from certificates.lifecycle import CertificateStatus, RevocationStatus, can_transition
+from certificates.pki import csr, revocation
 
 
 class ValidationType(models.TextChoices):
@@ -396,17 +398,19 @@ class Application(TimestampedModel):
         SYSTEM = "system", "System-generated"
         MANUAL = "manual", "Manual (paste a CSR)"
 
-    class KeyType(models.TextChoices):
-        RSA_2048 = "rsa2048", "RSA 2048"
-        RSA_3072 = "rsa3072", "RSA 3072"
-        RSA_4096 = "rsa4096", "RSA 4096"
-        EC_P256 = "ecp256", "ECC P-256"
-        EC_P384 = "ecp384", "ECC P-384"
-
-    class ValidationMethod(models.TextChoices):
-        DNS = "dns", "DNS TXT record"
-        FILE = "file", "File"
-        REVIEW = "review", "Organization review"
+    # The core's tables, with the same names, values and labels.
+    KeyType = models.TextChoices(
+        "KeyType",
+        [(key.name, (key.value, key.label)) for key in csr.KeyType],
+        qualname="Application.KeyType",
+    )
+    # The domain checks' methods, and the operators' review of OV and EV applications.
+    ValidationMethod = models.TextChoices(
+        "ValidationMethod",
+        [(method.name, (method.value, method.label)) for method in domain_checks.ValidationMethod]
+        + [("REVIEW", ("review", "Organization review"))],
+        qualname="Application.ValidationMethod",
+    )
 
     certificate = models.OneToOneField(
         Certificate, on_delete=models.CASCADE, related_name="application"
@@ -487,14 +491,16 @@ class IssuedSerial(models.Model):
         return self.serial
 
 
-class RevocationReason(models.IntegerChoices):
-    """RFC 5280 CRLReason codes a customer can choose."""
-
-    UNSPECIFIED = 0, "Unspecified"
-    KEY_COMPROMISE = 1, "Key compromise"
-    AFFILIATION_CHANGED = 3, "Affiliation changed"
-    SUPERSEDED = 4, "Superseded"
-    CESSATION_OF_OPERATION = 5, "Cessation of operation"
+# The RFC 5280 CRLReason codes a customer can choose, from the core's table, named as
+# cryptography names their flags (KEY_COMPROMISE, ...).
+RevocationReason = models.IntegerChoices(
+    "RevocationReason",
+    [
+        (reason.flag.name.upper(), (code, reason.label))
+        for code, reason in revocation.REASONS.items()
+        if reason.customer_may_choose
+    ],
+)
 
 
 class RevocationRequest(TimestampedModel):

@@ -26,16 +26,8 @@ from certificates.forms import (
 )
 from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
-from certificates.pki.bundles import SERVER_TYPES
+from certificates.pki.bundles import SERVER_TYPE_NAMES, SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
-
-SERVER_TYPE_NAMES = {
-    "nginx": "Nginx",
-    "apache": "Apache",
-    "tomcat": "Tomcat",
-    "iis": "IIS",
-    "other": "Other",
-}
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"

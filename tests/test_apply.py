@@ -13,6 +13,9 @@ from django.utils import timezone
 from certificates import services
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Application, AuditEvent, Certificate, CertificateAuthority
+from certificates.pki import ca
+from certificates.pki.ca import SubjectInfo
+from certificates.pki.errors import InvalidSubjectError
 from certificates.pki.parsing import load_certificates
 from tests.factories import make_certificate, make_order, make_product
 
@@ -242,6 +245,69 @@ def test_ov_needs_the_organization(customer_client, customer):
     assert {"organization_name", "organization_country", "organization_address"} <= set(
         form_errors(response)
     )
+
+
+def cas_problems(validation_type, **fields) -> dict:
+    """What the CA's own check says of these details, by SubjectInfo field."""
+    with pytest.raises(InvalidSubjectError) as raised:
+        ca.check_subject(SubjectInfo(**fields), validation_type)
+    return raised.value.problems
+
+
+def test_a_bad_country_gets_the_cas_message_on_the_country_field(customer_client, customer):
+    certificate = pending(customer, validation_type="OV")
+
+    response = apply(customer_client, certificate, **{**ORGANIZATION, "organization_country": "1A"})
+
+    expected = cas_problems("OV", organization="Example Shop Ltd", country="1A", city="Hangzhou")
+    assert form_errors(response) == {"organization_country": [expected["country"]]}
+    assert refresh(certificate).status == Status.PENDING_APPLICATION
+
+
+def test_ev_details_get_the_cas_messages_on_their_fields(customer_client, customer):
+    certificate = pending(customer, validation_type="EV")
+
+    response = apply(
+        customer_client,
+        certificate,
+        **ORGANIZATION,
+        business_category="Private Organization",
+        jurisdiction_country="C1",
+        registration_number="HRB_1234",
+    )
+
+    errors = form_errors(response)
+    assert set(errors) == {"jurisdiction_country", "registration_number"}
+    assert "jurisdiction country must be a two-letter" in errors["jurisdiction_country"][0]
+    assert "may contain only" in errors["registration_number"][0]
+
+
+def test_an_ov_application_needs_the_city_or_the_state(customer_client, customer):
+    certificate = pending(customer, validation_type="OV")
+
+    response = apply(customer_client, certificate, **{**ORGANIZATION, "organization_city": ""})
+
+    assert form_errors(response) == {
+        "organization_city": ["An OV certificate needs the organization's city or state."]
+    }
+
+
+def test_a_draft_may_leave_out_details_but_not_get_them_wrong(customer_client, customer):
+    certificate = pending(customer, validation_type="OV")
+
+    # No organization name, and a country that is no code.
+    response = apply(customer_client, certificate, action="draft", organization_country="D1")
+
+    assert list(form_errors(response)) == ["organization_country"]
+    assert not Application.objects.exists()
+
+
+def test_the_country_is_kept_as_the_certificate_names_it(customer_client, customer):
+    certificate = pending(customer, validation_type="OV")
+
+    apply(customer_client, certificate, action="draft", **ORGANIZATION)
+
+    assert refresh(certificate).application.organization_country == "CN"
 
 
 def test_apply_is_only_for_pending_or_failed_certificates(customer_client, customer):

@@ -35,7 +35,15 @@ from certificates.pki.parsing import (
     private_key_to_pem,
 )
 
-SERVER_TYPES = ("nginx", "apache", "tomcat", "iis", "other")
+# The servers a download is made for: the key in its URL, and the name customers see.
+SERVER_TYPE_NAMES: dict[str, str] = {
+    "nginx": "Nginx",
+    "apache": "Apache",
+    "tomcat": "Tomcat",
+    "iis": "IIS",
+    "other": "Other",
+}
+SERVER_TYPES = tuple(SERVER_TYPE_NAMES)
 
 # Server types whose files are keystores, which can't be made without the private key.
 KEYSTORE_SERVER_TYPES = frozenset({"tomcat", "iis"})

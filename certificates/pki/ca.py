@@ -476,99 +476,129 @@ def _subscriber_aia(base_url: str, ca_slug: str) -> x509.AuthorityInformationAcc
 # --- Subject names ----------------------------------------------------------------------
 
 
+def tidy_subject(subject: SubjectInfo) -> SubjectInfo:
+    """The subject as a certificate would name it: runs of spaces made one, country codes
+    in capitals. Checks nothing: see check_subject."""
+    return SubjectInfo(
+        organization=_tidy(subject.organization),
+        country=subject.country.strip().upper(),
+        state=_tidy(subject.state),
+        city=_tidy(subject.city),
+        business_category=_tidy(subject.business_category),
+        jurisdiction_country=subject.jurisdiction_country.strip().upper(),
+        registration_number=_tidy(subject.registration_number),
+    )
+
+
+def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectInfo:
+    """The organization details an OV or EV certificate names, tidied (see tidy_subject).
+
+    Raises InvalidSubjectError when they are missing or not valid: its `problems` say
+    what is wrong with each SubjectInfo field concerned, its message the first problem.
+    These are the rules of the Baseline Requirements (7.1.4.2) and, for EV, of the EV
+    Guidelines (7.1.4.2); the apply form checks its fields with this function too.
+    """
+    if validation_type not in ("OV", "EV"):
+        raise ValueError(
+            f"Only OV and EV certificates name an organization, not {validation_type!r}."
+        )
+    if subject is None:
+        raise InvalidSubjectError(
+            f"An {validation_type} certificate needs the organization's details: "
+            "name, country and city."
+        )
+    subject = tidy_subject(subject)
+    # Each field's first problem is the one reported.
+    problems: dict[str, str] = {}
+    _check_text(
+        problems, "organization", subject.organization, "organization name", validation_type
+    )
+    _check_country(problems, "country", subject.country, "country")
+    _check_text(problems, "state", subject.state, "state or province")
+    _check_text(problems, "city", subject.city, "city")
+    if validation_type == "EV":
+        if subject.business_category not in EV_BUSINESS_CATEGORIES:
+            problems["business_category"] = (
+                "An EV certificate needs the business category: one of "
+                f"{', '.join(EV_BUSINESS_CATEGORIES)}."
+            )
+        _check_country(
+            problems, "jurisdiction_country", subject.jurisdiction_country, "jurisdiction country"
+        )
+        _check_text(
+            problems,
+            "registration_number",
+            subject.registration_number,
+            "registration number",
+            "EV",
+        )
+        if not _PRINTABLE.match(subject.registration_number):
+            problems.setdefault(
+                "registration_number",
+                "The registration number may contain only letters A-Z, digits, spaces and "
+                "' ( ) + , - . / : = ?",
+            )
+        if not subject.city:
+            problems.setdefault(
+                "city", "An EV certificate needs the city where the organization is."
+            )
+    if not subject.state and not subject.city:
+        problems.setdefault(
+            "city", f"An {validation_type} certificate needs the organization's city or state."
+        )
+    if problems:
+        raise InvalidSubjectError(problems=problems)
+    return subject
+
+
+def _check_text(
+    problems: dict[str, str], field: str, value: str, what: str, required_by: str = ""
+) -> None:
+    """A name value: at most 64 characters, and not empty when `required_by` (a type) needs it."""
+    if len(value) > _MAX_NAME_VALUE_LENGTH:
+        problems.setdefault(
+            field,
+            f"The {what} is too long for a certificate: at most {_MAX_NAME_VALUE_LENGTH} "
+            "characters.",
+        )
+    elif required_by and not value:
+        problems.setdefault(field, f"An {required_by} certificate needs the {what}.")
+
+
+def _check_country(problems: dict[str, str], field: str, code: str, what: str) -> None:
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        problems.setdefault(
+            field, f"The {what} must be a two-letter ISO 3166 code, such as US, DE or CN."
+        )
+
+
 def _subscriber_name(
     validation_type: str, subject: SubjectInfo | None, common_name: str | None
 ) -> x509.Name:
     # The Baseline Requirements (7.1.4.2) fix the order: C, ST, L, O, then CN last. The EV
     # attributes are outside that list and go first, as public CAs put them.
     attributes: list[x509.NameAttribute] = []
-    if validation_type == "EV":
-        attributes += _ev_attributes(_required_subject(subject, "EV"))
     if validation_type in ("OV", "EV"):
-        attributes += _organization_attributes(
-            _required_subject(subject, validation_type), validation_type
-        )
+        subject = check_subject(subject, validation_type)
+        if validation_type == "EV":
+            attributes += [
+                x509.NameAttribute(NameOID.BUSINESS_CATEGORY, subject.business_category),
+                x509.NameAttribute(NameOID.JURISDICTION_COUNTRY_NAME, subject.jurisdiction_country),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, subject.registration_number),
+            ]
+        attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, subject.country))
+        if subject.state:
+            attributes.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, subject.state))
+        if subject.city:
+            attributes.append(x509.NameAttribute(NameOID.LOCALITY_NAME, subject.city))
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject.organization))
     if common_name:
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
     return x509.Name(attributes)
 
 
-def _required_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectInfo:
-    if subject is None:
-        raise InvalidSubjectError(
-            f"An {validation_type} certificate needs the organization's details: "
-            "name, country and city."
-        )
-    return subject
-
-
-def _organization_attributes(
-    subject: SubjectInfo, validation_type: str
-) -> list[x509.NameAttribute]:
-    organization = _text(subject.organization, "organization name", validation_type)
-    country = _country_code(subject.country, "country")
-    state = _optional_text(subject.state, "state or province")
-    city = _optional_text(subject.city, "city")
-    if validation_type == "EV" and not city:
-        raise InvalidSubjectError("An EV certificate needs the city where the organization is.")
-    if not state and not city:
-        raise InvalidSubjectError(
-            f"An {validation_type} certificate needs the organization's city or state."
-        )
-    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, country)]
-    if state:
-        attributes.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, state))
-    if city:
-        attributes.append(x509.NameAttribute(NameOID.LOCALITY_NAME, city))
-    attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    return attributes
-
-
-def _ev_attributes(subject: SubjectInfo) -> list[x509.NameAttribute]:
-    category = " ".join(subject.business_category.split())
-    if category not in EV_BUSINESS_CATEGORIES:
-        raise InvalidSubjectError(
-            "An EV certificate needs the business category: one of "
-            f"{', '.join(EV_BUSINESS_CATEGORIES)}."
-        )
-    jurisdiction = _country_code(subject.jurisdiction_country, "jurisdiction country")
-    registration = _text(subject.registration_number, "registration number", "EV")
-    if not _PRINTABLE.match(registration):
-        raise InvalidSubjectError(
-            "The registration number may contain only letters A-Z, digits, spaces and "
-            "' ( ) + , - . / : = ?"
-        )
-    return [
-        x509.NameAttribute(NameOID.BUSINESS_CATEGORY, category),
-        x509.NameAttribute(NameOID.JURISDICTION_COUNTRY_NAME, jurisdiction),
-        x509.NameAttribute(NameOID.SERIAL_NUMBER, registration),
-    ]
-
-
-def _text(value: str, what: str, validation_type: str) -> str:
-    text = _optional_text(value, what)
-    if not text:
-        raise InvalidSubjectError(f"An {validation_type} certificate needs the {what}.")
-    return text
-
-
-def _optional_text(value: str, what: str) -> str:
-    text = " ".join(value.split())
-    if len(text) > _MAX_NAME_VALUE_LENGTH:
-        raise InvalidSubjectError(
-            f"The {what} is too long for a certificate: at most {_MAX_NAME_VALUE_LENGTH} "
-            "characters."
-        )
-    return text
-
-
-def _country_code(value: str, what: str = "country") -> str:
-    code = value.strip().upper()
-    if len(code) != 2 or not (code.isascii() and code.isalpha()):
-        raise InvalidSubjectError(
-            f"The {what} must be a two-letter ISO 3166 code, such as US, DE or CN."
-        )
-    return code
+def _tidy(value: str) -> str:
+    return " ".join(value.split())
 
 
 # --- Shared pieces ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ names that pass the checks here.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,16 +36,46 @@ from certificates.pki.parsing import (
     split_pem,
 )
 
-# The keys the console generates, with the names customers see.
-KEY_TYPES: dict[str, str] = {
-    "rsa2048": "RSA 2048",
-    "rsa3072": "RSA 3072",
-    "rsa4096": "RSA 4096",
-    "ecp256": "ECC P-256",
-    "ecp384": "ECC P-384",
-}
-
 SubscriberPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+class KeyType(enum.StrEnum):
+    """The keys the console generates: the value an application stores, the name customers
+    see, and the RSA size or ECC curve. The Django model's choices are made from this table.
+    """
+
+    label: str
+    rsa_bits: int | None
+    curve: type[ec.EllipticCurve] | None
+
+    def __new__(
+        cls,
+        value: str,
+        label: str,
+        rsa_bits: int | None = None,
+        curve: type[ec.EllipticCurve] | None = None,
+    ) -> KeyType:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.rsa_bits = rsa_bits
+        member.curve = curve
+        return member
+
+    RSA_2048 = "rsa2048", "RSA 2048", 2048
+    RSA_3072 = "rsa3072", "RSA 3072", 3072
+    RSA_4096 = "rsa4096", "RSA 4096", 4096
+    EC_P256 = "ecp256", "ECC P-256", None, ec.SECP256R1
+    EC_P384 = "ecp384", "ECC P-384", None, ec.SECP384R1
+
+    def generate(self) -> SubscriberPrivateKey:
+        if self.curve is not None:
+            return ec.generate_private_key(self.curve())
+        return rsa.generate_private_key(public_exponent=65537, key_size=self.rsa_bits)
+
+
+# The same table as value -> label, for lookups and messages.
+KEY_TYPES: dict[str, str] = {key_type.value: key_type.label for key_type in KeyType}
 
 CSR_LABELS = frozenset({"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"})
 
@@ -68,15 +99,11 @@ _CURVE_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 
 
 def generate_private_key(key_type: str) -> SubscriberPrivateKey:
-    """Make a new key of one of the KEY_TYPES ("rsa2048", ..., "ecp384")."""
-    if key_type in ("rsa2048", "rsa3072", "rsa4096"):
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[3:]))
-    if key_type == "ecp256":
-        return ec.generate_private_key(ec.SECP256R1())
-    if key_type == "ecp384":
-        return ec.generate_private_key(ec.SECP384R1())
-    choices = ", ".join(KEY_TYPES.values())
-    raise UnsupportedKeyError(f'Unknown key type "{key_type}". Choose one of: {choices}.')
+    """Make a new key of one of the KeyType values ("rsa2048", ..., "ecp384")."""
+    if key_type not in KEY_TYPES:
+        choices = ", ".join(KEY_TYPES.values())
+        raise UnsupportedKeyError(f'Unknown key type "{key_type}". Choose one of: {choices}.')
+    return KeyType(key_type).generate()
 
 
 def signature_hash(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> hashes.HashAlgorithm:

@@ -154,6 +154,18 @@ class InvalidDomainError(PKIError):
 
 
 class InvalidSubjectError(PKIError):
-    """The organization details of an OV or EV application are missing or not valid."""
+    """The organization details of an OV or EV application are missing or not valid.
+
+    `problems` says what is wrong with each field of the SubjectInfo concerned ("country":
+    "The country must be ..."); `field` is the first of them, whose problem is the message.
+    Both are empty when the details are missing altogether.
+    """
 
     default_message = "The organization details are incomplete."
+
+    def __init__(self, message: str | None = None, *, problems: dict[str, str] | None = None):
+        self.problems = dict(problems or {})
+        self.field = next(iter(self.problems), "")
+        if message is None and self.problems:
+            message = self.problems[self.field]
+        super().__init__(message)

@@ -27,22 +27,29 @@ from certificates.pki.csr import signature_hash
 
 logger = logging.getLogger(__name__)
 
-# The RFC 5280 reason codes the console offers, with the words customers see.
-REVOCATION_REASONS: dict[int, str] = {
-    0: "Unspecified",
-    1: "Key compromise",
-    3: "Affiliation changed",
-    4: "Superseded",
-    5: "Cessation of operation",
+
+@dataclass(frozen=True)
+class Reason:
+    """An RFC 5280 CRLReason: the words customers see, the flag on CRL entries and OCSP
+    answers (the Django choices are named after it), and whether a customer may choose it."""
+
+    label: str
+    flag: x509.ReasonFlags
+    customer_may_choose: bool = True
+
+
+# The reasons this CA revokes with, by RFC 5280 code; the Django model's choices are made
+# from this table.
+REASONS: dict[int, Reason] = {
+    0: Reason("Unspecified", x509.ReasonFlags.unspecified),
+    1: Reason("Key compromise", x509.ReasonFlags.key_compromise),
+    3: Reason("Affiliation changed", x509.ReasonFlags.affiliation_changed),
+    4: Reason("Superseded", x509.ReasonFlags.superseded),
+    5: Reason("Cessation of operation", x509.ReasonFlags.cessation_of_operation),
 }
 
-_REASON_FLAGS: dict[int, x509.ReasonFlags] = {
-    0: x509.ReasonFlags.unspecified,
-    1: x509.ReasonFlags.key_compromise,
-    3: x509.ReasonFlags.affiliation_changed,
-    4: x509.ReasonFlags.superseded,
-    5: x509.ReasonFlags.cessation_of_operation,
-}
+# The same table as code -> label.
+REVOCATION_REASONS: dict[int, str] = {code: reason.label for code, reason in REASONS.items()}
 
 # How long an OCSP answer stays valid when the caller doesn't say. The Baseline
 # Requirements (4.9.10) want between 8 hours and 10 days; short keeps revocations fresh.
@@ -71,9 +78,9 @@ class RevokedEntry:
 
 
 def _check_reason(reason: int) -> None:
-    if reason not in REVOCATION_REASONS:
+    if reason not in REASONS:
         raise ValueError(
-            f"Unknown revocation reason {reason!r}; expected one of {sorted(REVOCATION_REASONS)}."
+            f"Unknown revocation reason {reason!r}; expected one of {sorted(REASONS)}."
         )
 
 
@@ -90,7 +97,7 @@ def _utc(moment: datetime) -> datetime:
 
 def _reason_flag(reason: int) -> x509.ReasonFlags | None:
     # RFC 5280 5.3.1: leave the reason out rather than say "unspecified".
-    return None if reason == 0 else _REASON_FLAGS[reason]
+    return None if reason == 0 else REASONS[reason].flag
 
 
 # --- CRL --------------------------------------------------------------------------------

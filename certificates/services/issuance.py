@@ -1,5 +1,6 @@
 """Issue and reissue: the brand's issuing CA signs, and every serial it signs is kept."""
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
@@ -30,18 +31,29 @@ def fields_read_from(info: CertificateInfo) -> dict:
     }
 
 
+# Which field of an application (and of the apply form) holds each part of the subject.
+SUBJECT_FIELDS: dict[str, str] = {
+    "organization": "organization_name",
+    "country": "organization_country",
+    "state": "organization_state",
+    "city": "organization_city",
+    "business_category": "business_category",
+    "jurisdiction_country": "jurisdiction_country",
+    "registration_number": "registration_number",
+}
+
+
+def subject_from(values: Mapping[str, str | None]) -> ca.SubjectInfo:
+    """The subject in an application's fields, by their names; a missing one is empty."""
+    return ca.SubjectInfo(
+        **{part: values.get(field) or "" for part, field in SUBJECT_FIELDS.items()}
+    )
+
+
 def subject_of(application: Application) -> ca.SubjectInfo | None:
     if application.certificate.validation_type == ValidationType.DV:
         return None
-    return ca.SubjectInfo(
-        organization=application.organization_name,
-        country=application.organization_country,
-        state=application.organization_state,
-        city=application.organization_city,
-        business_category=application.business_category,
-        jurisdiction_country=application.jurisdiction_country,
-        registration_number=application.registration_number,
-    )
+    return subject_from({field: getattr(application, field) for field in SUBJECT_FIELDS.values()})
 
 
 def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:

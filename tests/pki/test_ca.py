@@ -21,6 +21,7 @@ from certificates.pki.ca import (
     Authority,
     SubjectInfo,
     ca_issuers_url,
+    check_subject,
     create_issuing_ca,
     create_root_ca,
     crl_url,
@@ -363,6 +364,50 @@ def test_every_ev_business_category_is_accepted(issue_leaf):
         subject = SubjectInfo(**{**EV_SUBJECT.__dict__, "business_category": category})
         cert = issue_leaf(validation_type="EV", subject=subject)
         assert name_values(cert.subject, NameOID.BUSINESS_CATEGORY) == [category]
+
+
+def test_check_subject_tidies_the_details_it_accepts():
+    subject = SubjectInfo(organization="  Example   Shop GmbH ", country=" de", city="Berlin ")
+    assert check_subject(subject, "OV") == SubjectInfo(
+        organization="Example Shop GmbH", country="DE", city="Berlin"
+    )
+
+
+def test_check_subject_names_the_field_of_every_problem():
+    subject = SubjectInfo(organization="Example", country="D1", registration_number="HRB_1")
+
+    with pytest.raises(InvalidSubjectError) as raised:
+        check_subject(subject, "EV")
+
+    error = raised.value
+    assert list(error.problems) == [
+        "country",
+        "business_category",
+        "jurisdiction_country",
+        "registration_number",
+        "city",
+    ]
+    assert error.field == "country"
+    assert error.message == error.problems["country"]
+    assert "two-letter ISO 3166 code" in error.message
+    assert "jurisdiction country" in error.problems["jurisdiction_country"]
+
+
+def test_check_subject_ignores_the_ev_fields_of_an_ov_subject():
+    subject = SubjectInfo(organization="Example", country="DE", city="Berlin")
+    assert check_subject(subject, "OV") == subject
+
+
+def test_check_subject_gives_no_field_when_the_details_are_missing():
+    with pytest.raises(InvalidSubjectError, match="organization's details") as raised:
+        check_subject(None, "OV")
+    assert raised.value.field == ""
+    assert raised.value.problems == {}
+
+
+def test_check_subject_is_only_for_ov_and_ev():
+    with pytest.raises(ValueError, match="Only OV and EV"):
+        check_subject(OV_SUBJECT, "DV")
 
 
 def test_unknown_validation_type_is_refused(issue_leaf):
