@@ -5,6 +5,7 @@ printed to the terminal). With DEBUG off it refuses to start until the secrets
 that protect sessions and customers' private keys are really set.
 """
 
+import ipaddress
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +25,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    networks = env_list(name)
+    try:
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be comma-separated networks in CIDR form, e.g. 127.0.0.0/8,::1/128."
+        ) from None
+    return networks
 
 
 def env_dates(name: str) -> frozenset[date]:
@@ -252,11 +265,14 @@ CERTIFICATE_VALIDITY_DAYS = int(os.environ.get("CERTIFICATE_VALIDITY_DAYS", "199
 
 # Domain validation: the DNS servers the "Verify" check asks (empty: the
 # system's), their port, the HTTP port of the file check, timeouts, and how many
-# days an application may go unverified before it becomes "Check Fail".
+# days an application may go unverified before it becomes "Check Fail". The file
+# check connects only to public addresses; DV_ALLOWED_NETWORKS lists networks it
+# may contact anyway (the tests' loopback servers), empty in production.
 DV_NAMESERVERS = env_list("DV_NAMESERVERS")
 DV_DNS_PORT = int(os.environ.get("DV_DNS_PORT", "53"))
 DV_HTTP_PORT = int(os.environ.get("DV_HTTP_PORT", "80"))
 DV_CHECK_TIMEOUT = float(os.environ.get("DV_CHECK_TIMEOUT", "5"))
+DV_ALLOWED_NETWORKS = env_networks("DV_ALLOWED_NETWORKS")
 DV_CHECK_FAIL_AFTER_DAYS = int(os.environ.get("DV_CHECK_FAIL_AFTER_DAYS", "7"))
 
 # Revocation. OV/EV requests wait for the applicant to confirm by an emailed link,

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,10 +48,27 @@ def test_production_starts_with_real_secrets():
     assert result.returncode == 0, result.stderr
 
 
-def test_revocation_holidays_are_read_as_iso_dates():
-    result = start_with(REVOCATION_HOLIDAYS="2026-10-01, 2026-10-02")
+@pytest.mark.parametrize(
+    ("name", "good", "bad", "message"),
+    [
+        (
+            "REVOCATION_HOLIDAYS",
+            "2026-10-01, 2026-10-02",
+            "2026-10-01,1 October",
+            "REVOCATION_HOLIDAYS must be comma-separated ISO dates",
+        ),
+        (
+            "DV_ALLOWED_NETWORKS",
+            "127.0.0.0/8, ::1/128",
+            "127.0.0.0/8,localhost",
+            "DV_ALLOWED_NETWORKS must be comma-separated networks in CIDR form",
+        ),
+    ],
+)
+def test_list_settings_are_read_or_refused_at_start_up(name, good, bad, message):
+    result = start_with(**{name: good})
     assert result.returncode == 0, result.stderr
 
-    result = start_with(REVOCATION_HOLIDAYS="2026-10-01,1 October")
+    result = start_with(**{name: bad})
     assert result.returncode != 0
-    assert "REVOCATION_HOLIDAYS must be comma-separated ISO dates" in result.stderr
+    assert message in result.stderr

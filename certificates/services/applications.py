@@ -92,6 +92,7 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
             resolver=resolver,
             http_port=settings.DV_HTTP_PORT,
             http_timeout=settings.DV_CHECK_TIMEOUT,
+            allowed_networks=settings.DV_ALLOWED_NETWORKS,
         )
         for domain in application.domain_list
     ]
