@@ -1,5 +1,6 @@
 """Apply, validate and issue: from a pending certificate to a real one signed by the local CA."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -389,6 +390,26 @@ def test_verify_by_file_refuses_loopback_unless_the_network_is_allowed(
     dv_settings.DV_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     verify(customer_client, certificate)
 
+    assert refresh(certificate).status == Status.ISSUED
+
+
+def test_verify_checks_many_slow_domains_at_once(
+    customer_client, customer, dns_server, http_server, dv_settings
+):
+    names = [f"n{number}.example.com" for number in range(10)]
+    certificate = pending(customer, domain_scope="multiple", domain_count=len(names))
+    apply(customer_client, certificate, domains="\n".join(names), validation_method="file")
+    for name in names:
+        dns_server.set_a(name, "127.0.0.1")
+    # Each answer takes most of the timeout: one name after another would take 8 s.
+    dv_settings.DV_CHECK_TIMEOUT = 1.5
+    http_server.serve(FILE_PATH, body=Application.objects.get().validation_token, delay=0.8)
+
+    started = time.monotonic()
+    verify(customer_client, certificate)
+
+    assert time.monotonic() - started < 3 * 1.5
+    assert len(http_server.requests) == len(names)
     assert refresh(certificate).status == Status.ISSUED
 
 

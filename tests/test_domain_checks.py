@@ -19,6 +19,7 @@ from certificates.domain_checks import (
     Resolver,
     check_dns_txt,
     check_domain,
+    check_domains,
     check_http_file,
     dns_record_name,
     is_public_address,
@@ -726,3 +727,72 @@ def test_one_timeout_bounds_the_check_and_its_redirects(site, resolver):
 
     assert time.monotonic() - started < 1.2
     assert result.detail == f"{file_url(site)} (after 1 redirect) timed out after 0.5 s"
+
+
+# --- many names at once ----------------------------------------------------------------------
+
+NAMES = [f"n{number}.example.com" for number in range(10)]
+
+
+def test_many_slow_names_are_checked_in_about_one_timeout(dns_server, http_server, resolver):
+    for name in NAMES:
+        dns_server.set_a(name, "127.0.0.1")
+    # Each answer takes most of the timeout: one after the other, they would take 8 s.
+    http_server.serve(VALIDATION_FILE_PATH, body=TOKEN, delay=0.8)
+
+    started = time.monotonic()
+    results = check_domains(
+        "file",
+        NAMES,
+        TOKEN,
+        resolver=resolver,
+        http_port=http_server.port,
+        http_timeout=1.5,
+        allowed_networks=LOOPBACK,
+    )
+
+    assert time.monotonic() - started < 3 * 1.5
+    assert [result.domain for result in results] == NAMES
+    assert all(result.ok for result in results), results
+    assert len(http_server.requests) == len(NAMES)
+
+
+def test_many_unanswered_dns_queries_take_one_timeout(dns_server):
+    dns_server.answering = False
+    resolver = Resolver(nameservers=(dns_server.host,), port=dns_server.port, timeout=0.5)
+
+    started = time.monotonic()
+    results = check_domains("dns", NAMES, TOKEN, resolver=resolver, http_timeout=0.5)
+
+    assert time.monotonic() - started < 3 * 0.5
+    assert [result.domain for result in results] == NAMES
+    assert all("timed out after 0.5 s" in result.detail for result in results)
+
+
+def test_a_name_not_checked_by_the_deadline_is_reported_as_timed_out(site, resolver):
+    site.serve(VALIDATION_FILE_PATH, body=TOKEN, delay=5)
+
+    started = time.monotonic()
+    # One worker: the second check can only start when the first has used up the time.
+    first, second = check_domains(
+        "file",
+        [DOMAIN, DOMAIN],
+        TOKEN,
+        resolver=resolver,
+        http_port=site.port,
+        http_timeout=0.5,
+        allowed_networks=LOOPBACK,
+        max_workers=1,
+    )
+
+    assert time.monotonic() - started < 1.5
+    assert first.detail == f"{file_url(site)} timed out after 0.5 s"
+    assert second == CheckResult(
+        DOMAIN, False, f"The check of {DOMAIN} did not finish within 0.5 s"
+    )
+
+
+def test_checking_no_names_and_an_unknown_method(resolver):
+    assert check_domains("dns", [], TOKEN, resolver=resolver) == []
+    with pytest.raises(ValueError, match="Unknown validation method"):
+        check_domains("email", [DOMAIN], TOKEN, resolver=resolver)
