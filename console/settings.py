@@ -7,7 +7,7 @@ that protect sessions and customers' private keys are really set.
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -118,6 +118,18 @@ DV_DNS_PORT = env.int("DV_DNS_PORT", 53, validate=_port)
 DV_HTTP_PORT = env.int("DV_HTTP_PORT", 80, validate=_port)
 DV_CHECK_TIMEOUT = env.float(
     "DV_CHECK_TIMEOUT", 5.0, validate=validate.Range(min=0, min_inclusive=False)
+)
+# The file check connects only to public addresses; these networks may be contacted
+# anyway (the tests' loopback servers). Empty in production.
+DV_ALLOWED_NETWORKS = env.list(
+    "DV_ALLOWED_NETWORKS",
+    [],
+    subcast=str.strip,
+    validate=_each(
+        lambda network: ip_network(network, strict=False),
+        "DV_ALLOWED_NETWORKS must be comma-separated networks in CIDR form, "
+        "e.g. 127.0.0.0/8,::1/128.",
+    ),
 )
 DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
 _expiry_warning_days_message = (

@@ -1,5 +1,6 @@
 """Apply, validate and issue: from a pending certificate to a real one signed by the local CA."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -344,6 +345,8 @@ def dv_settings(settings, dns_server, http_server):
     settings.DV_DNS_PORT = dns_server.port
     settings.DV_HTTP_PORT = http_server.port
     settings.DV_CHECK_TIMEOUT = 1.0
+    # The test servers listen on loopback, which the file check refuses unless allowed.
+    settings.DV_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
     return settings
 
 
@@ -407,6 +410,73 @@ def test_verify_with_a_wrong_token_says_what_was_found(
     assert "something-else" in detail
     page = customer_client.get(certificate.get_absolute_url()).content.decode()
     assert "something-else" in page
+
+
+FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
+
+
+def test_verify_by_file_never_shows_what_the_web_server_sent(
+    customer_client, customer, dns_server, http_server, dv_settings
+):
+    secret = "internal-admin-password-0451"
+    certificate = pending(customer)
+    apply(customer_client, certificate, validation_method="file")
+    dns_server.set_a("shop.example.com", "127.0.0.1")
+    http_server.serve(FILE_PATH, body=f"{secret}\n")
+
+    verify(customer_client, certificate)
+
+    certificate = refresh(certificate)
+    assert certificate.status == Status.VALIDATING
+    detail = certificate.application.check_results["shop.example.com"]["detail"]
+    assert "does not hold the token" in detail
+    assert secret not in detail
+    page = customer_client.get(certificate.get_absolute_url()).content.decode()
+    assert "does not hold the token" in page
+    assert secret not in page
+
+
+def test_verify_by_file_refuses_loopback_unless_the_network_is_allowed(
+    customer_client, customer, dns_server, http_server, dv_settings
+):
+    certificate = pending(customer)
+    apply(customer_client, certificate, validation_method="file")
+    dns_server.set_a("shop.example.com", "127.0.0.1")
+    http_server.serve(FILE_PATH, body=Application.objects.get().validation_token)
+    dv_settings.DV_ALLOWED_NETWORKS = []
+
+    verify(customer_client, certificate)
+
+    certificate = refresh(certificate)
+    assert certificate.status == Status.VALIDATING
+    detail = certificate.application.check_results["shop.example.com"]["detail"]
+    assert "not public" in detail
+    assert http_server.requests == []
+
+    dv_settings.DV_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    verify(customer_client, certificate)
+
+    assert refresh(certificate).status == Status.ISSUED
+
+
+def test_verify_checks_many_slow_domains_at_once(
+    customer_client, customer, dns_server, http_server, dv_settings
+):
+    names = [f"n{number}.example.com" for number in range(10)]
+    certificate = pending(customer, domain_scope="multiple", domain_count=len(names))
+    apply(customer_client, certificate, domains="\n".join(names), validation_method="file")
+    for name in names:
+        dns_server.set_a(name, "127.0.0.1")
+    # Each answer takes most of the timeout: one name after another would take 8 s.
+    dv_settings.DV_CHECK_TIMEOUT = 1.5
+    http_server.serve(FILE_PATH, body=Application.objects.get().validation_token, delay=0.8)
+
+    started = time.monotonic()
+    verify(customer_client, certificate)
+
+    assert time.monotonic() - started < 3 * 1.5
+    assert len(http_server.requests) == len(names)
+    assert refresh(certificate).status == Status.ISSUED
 
 
 def test_verify_fails_the_check_after_the_allowed_days(customer_client, customer, dv_settings):

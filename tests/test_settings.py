@@ -71,6 +71,7 @@ def test_revocation_holidays_are_read_as_iso_dates():
         ("DV_CHECK_TIMEOUT", "soon", "Not a valid number"),
         ("DV_DNS_PORT", "70000", "less than or equal to 65535"),
         ("DV_NAMESERVERS", "192.0.2.53,ns.example.com", "must be comma-separated IP addresses"),
+        ("DV_ALLOWED_NETWORKS", "127.0.0.0/8,localhost", "networks in CIDR form"),
         ("SIGNIN_TRUSTED_PROXIES", "-1", "greater than or equal to 0"),
         ("TIME_ZONE", "Mars/Olympus_Mons", "Not a time zone"),
         ("LOG_LEVEL", "loud", "Not a valid log level"),
