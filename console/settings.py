@@ -259,6 +259,16 @@ DV_HTTP_PORT = int(os.environ.get("DV_HTTP_PORT", "80"))
 DV_CHECK_TIMEOUT = float(os.environ.get("DV_CHECK_TIMEOUT", "5"))
 DV_CHECK_FAIL_AFTER_DAYS = int(os.environ.get("DV_CHECK_FAIL_AFTER_DAYS", "7"))
 
+# PKCS#12 files and encrypted keys say how many iterations of password hashing open
+# them, and OpenSSL does as many as they say: the converter refuses a file asking for
+# more than this in all (its MAC and every encrypted part added up), before hashing
+# anything. Exporters write about 2,000 to 10,000 per part today (OpenSSL 2,048, Windows
+# 2,000, Java 10,000) and a few 100,000 or more; a million is well above that and still
+# only seconds of work, where 2^31-1 was minutes.
+PKCS12_MAX_ITERATIONS = int(os.environ.get("PKCS12_MAX_ITERATIONS", "1000000"))
+if PKCS12_MAX_ITERATIONS < 1:
+    raise ImproperlyConfigured("PKCS12_MAX_ITERATIONS must be a whole number of 1 or more.")
+
 # Revocation. OV/EV requests wait for the applicant to confirm by an emailed link,
 # valid this many hours. The CA (an operator) then has this many business days:
 # weekdays that are not REVOCATION_HOLIDAYS (comma-separated ISO dates). A

@@ -1,4 +1,5 @@
 import itertools
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -601,6 +602,14 @@ def test_parse_bundle_rejects_two_certificates_for_the_same_key(rsa_leaf, issue)
     renewed = issue("www.example.com", rsa_leaf.key, dns_names=["www.example.com"])
     with pytest.raises(BrokenChainError, match="2 certificates for this private key"):
         parse_bundle(rsa_leaf.cert_pem + renewed.cert_pem, rsa_leaf.key_pem)
+
+
+def test_rsa_key_too_large_to_check_in_time_is_refused_before_the_check(rsa_4104_key):
+    # cryptography's check of the primes takes 10 to 25 s at 8192 bits: it never starts.
+    start = time.perf_counter()
+    with pytest.raises(UnsupportedKeyError, match="4104 bits.*at most 4096 bits"):
+        load_private_key(pem_key(rsa_4104_key, serialization.PrivateFormat.TraditionalOpenSSL))
+    assert time.perf_counter() - start < 0.5
 
 
 def test_parse_bundle_rejects_encrypted_key(rsa_leaf):
