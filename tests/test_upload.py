@@ -388,6 +388,32 @@ def test_upload_rejects_rsa_under_2048_bits(customer_client, leaf_of, rsa_1024_k
     )
 
 
+def test_upload_rejects_an_rsa_key_too_large_to_check_in_time(
+    customer_client, leaf_of, rsa_4104_key
+):
+    leaf, _, _ = leaf_of(rsa_4104_key)
+    assert_refused(
+        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem),
+        "key",
+        "at most 4096 bits",
+    )
+
+
+def test_upload_rejects_a_file_of_more_than_ten_certificates(customer_client, keys, leaf_of):
+    leaf, intermediate, root = leaf_of(keys["ecp256"])
+    others = [
+        build_certificate(f"Other CA {n}", ec.generate_private_key(ec.SECP256R1()), is_ca=True)
+        for n in range(8)
+    ]
+    text = leaf.cert_pem + intermediate.cert_pem + root.cert_pem
+    text += "".join(other.cert_pem for other in others) + leaf.cert_pem  # a repeat counts once
+    assert_refused(
+        upload(customer_client, certificate=text, key=leaf.key_pem),
+        "certificate",
+        "contains 11 certificates; the console accepts at most 10",
+    )
+
+
 def test_upload_rejects_a_chain_that_does_not_sign_each_other(
     customer_client, rsa_leaf, foreign_intermediate_ca
 ):

@@ -45,6 +45,15 @@ MIN_RSA_KEY_SIZE = 2048
 # 0.7 s at 4096 and 10 to 25 s at 8192, so a larger key is refused before that check.
 MAX_RSA_PRIVATE_KEY_SIZE = 4096
 
+# Bounds on an uploaded certificate file, checked before any signature is: checking a
+# signature costs in proportion to the issuer's RSA exponent and modulus, and building the
+# chain checks up to every pair of certificates. Real chains have two to four certificates;
+# certificate authorities use the exponent 65537 and keys of at most 8192 bits (Windows
+# refuses exponents of 2^32 and more).
+MAX_CHAIN_CERTIFICATES = 10
+MAX_RSA_KEY_SIZE = 8192
+MAX_RSA_PUBLIC_EXPONENT = 2**32 - 1
+
 # Curves that browsers accept for TLS certificates, with the names customers know them by.
 SUPPORTED_EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
@@ -559,6 +568,7 @@ def parse_bundle(certificate_text: str | bytes, key_text: str | bytes) -> Certif
 def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> CertificateBundle:
     """The bundle of certificates and a key already loaded (see parse_bundle)."""
     certificates = _dedupe(certificates)
+    check_chain_bounds(certificates)
     leaf = _find_leaf(certificates, key)
     check_key_strength(leaf.public_key())
     others = [cert for cert in certificates if cert is not leaf]
@@ -566,6 +576,39 @@ def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> C
     return CertificateBundle(
         leaf=leaf, chain=tuple(chain), private_key=key, info=describe_certificate(leaf)
     )
+
+
+def check_chain_bounds(certificates: Sequence[x509.Certificate]) -> None:
+    """Refuse a file too costly to build a chain from, before any signature is checked."""
+    if len(certificates) > MAX_CHAIN_CERTIFICATES:
+        raise BrokenChainError(
+            f"The file contains {len(certificates)} certificates; the console accepts at most "
+            f"{MAX_CHAIN_CERTIFICATES}: the certificate and its chain (usually two or three "
+            "intermediate certificates). Remove the others."
+        )
+    for cert in certificates:
+        _check_rsa_public_key(cert)
+
+
+def _check_rsa_public_key(cert: x509.Certificate) -> None:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return  # no signature can be checked with it either
+    if not isinstance(key, rsa.RSAPublicKey):
+        return
+    exponent = key.public_numbers().e
+    if key.key_size > MAX_RSA_KEY_SIZE:
+        raise UnsupportedKeyError(
+            f'The certificate "{_display_name(cert)}" has an RSA key of {key.key_size} bits; '
+            f"the console accepts RSA keys of at most {MAX_RSA_KEY_SIZE} bits."
+        )
+    if exponent % 2 == 0 or not 3 <= exponent <= MAX_RSA_PUBLIC_EXPONENT:
+        raise UnsupportedKeyError(
+            f'The certificate "{_display_name(cert)}" has an RSA key with an unusual public '
+            "exponent, which the console does not accept: it must be odd and below 2^32 "
+            "(certificate authorities use 65537)."
+        )
 
 
 def _dedupe(certificates: Sequence[x509.Certificate]) -> list[x509.Certificate]:
