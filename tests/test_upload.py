@@ -381,21 +381,17 @@ def test_upload_rejects_an_encrypted_key_saying_so(customer_client, keys, leaf_o
     )
 
 
-def test_upload_rejects_rsa_under_2048_bits(customer_client, leaf_of, rsa_1024_key):
-    leaf, _, _ = leaf_of(rsa_1024_key)
-    assert_refused(
-        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem), "key", "1024 bits"
-    )
-
-
-def test_upload_rejects_an_rsa_key_too_large_to_check_in_time(
-    customer_client, leaf_of, rsa_4104_key
+@pytest.mark.parametrize(
+    ("key_fixture", "message"),
+    [("rsa_1024_key", "1024 bits"), ("rsa_4104_key", "at most 4096 bits")],
+    ids=["under-2048-bits", "too-large-to-check-in-time"],
+)
+def test_upload_rejects_rsa_keys_out_of_bounds(
+    customer_client, leaf_of, request, key_fixture, message
 ):
-    leaf, _, _ = leaf_of(rsa_4104_key)
+    leaf, _, _ = leaf_of(request.getfixturevalue(key_fixture))
     assert_refused(
-        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem),
-        "key",
-        "at most 4096 bits",
+        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem), "key", message
     )
 
 
