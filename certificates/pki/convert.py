@@ -21,6 +21,7 @@ from certificates.pki.errors import (
 )
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
+    CERTIFICATE_READ_ERRORS,
     certificate_matches_key,
     certificates_to_pem,
     check_private_key_der_size,
@@ -77,7 +78,7 @@ def _der_sequence_content(data: bytes) -> bytes | None:
 def _is_der_certificate(data: bytes) -> bool:
     try:
         x509.load_der_x509_certificate(data)
-    except ValueError:
+    except CERTIFICATE_READ_ERRORS:
         return False
     return True
 
@@ -134,7 +135,7 @@ def _from_pkcs12(data: bytes, password: str | None, max_iterations: int) -> Conv
         for key in pbe.inspect_pkcs12(data, secret, max_iterations=max_iterations):
             check_private_key_der_size(key)
         p12 = pkcs12.load_pkcs12(data, secret)
-    except (WrongPasswordError, ValueError, UnsupportedAlgorithm):
+    except (WrongPasswordError, *CERTIFICATE_READ_ERRORS, UnsupportedAlgorithm):
         # OpenSSL cannot tell a wrong password from a damaged file.
         if password is None:
             raise WrongPasswordError(
@@ -161,7 +162,7 @@ def _from_pkcs7(data: bytes, password: str | None, max_iterations: int) -> Conve
     for der in ders:
         try:
             certificates += pkcs7.load_der_pkcs7_certificates(der)
-        except ValueError:
+        except CERTIFICATE_READ_ERRORS:
             raise ConversionError(
                 "The PKCS#7 (.p7b) file is damaged or contains no certificates."
             ) from None

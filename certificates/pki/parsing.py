@@ -68,6 +68,17 @@ _DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9-]+
 
 _Extension = TypeVar("_Extension", bound=x509.ExtensionType)
 
+# What cryptography raises for a certificate it cannot read, found by fuzzing: a damaged name
+# can raise KeyError or TypeError, a bad version or a repeated extension their own errors.
+CERTIFICATE_READ_ERRORS = (
+    ValueError,
+    KeyError,
+    TypeError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
+
 # The errors that cryptography raises when a certificate was not signed by another one.
 _SIGNATURE_ERRORS = (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm)
 
@@ -225,9 +236,15 @@ def load_certificates(text: str | bytes) -> list[x509.Certificate]:
 
 def _load_certificate_block(block: PEMBlock) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(block.decode())
-    except ValueError:
+        cert = x509.load_der_x509_certificate(block.decode())
+        # cryptography reads the names only when asked: read them now, so that damage in
+        # them is reported as damage instead of failing the chain building later.
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+    except CERTIFICATE_READ_ERRORS:
         raise DamagedPEMError(_damaged_message(block.label)) from None
+    _extensions(cert)
+    return cert
 
 
 def certificate_to_pem(cert: x509.Certificate) -> str:
@@ -460,10 +477,15 @@ def _name_attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
 
 def _extension(cert: x509.Certificate, extension_type: type[_Extension]) -> _Extension | None:
     try:
-        return cert.extensions.get_extension_for_class(extension_type).value
+        return _extensions(cert).get_extension_for_class(extension_type).value
     except x509.ExtensionNotFound:
         return None
-    except ValueError:
+
+
+def _extensions(cert: x509.Certificate) -> x509.Extensions:
+    try:
+        return cert.extensions
+    except CERTIFICATE_READ_ERRORS:
         raise PKIError(
             "The certificate has an extension that cannot be read. "
             "Check that it was issued by a standard certificate authority."

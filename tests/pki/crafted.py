@@ -2,19 +2,39 @@
 
 Each asks OpenSSL for a costly key derivation: a huge iteration count in the MAC, in an
 encrypted part, in a private key, or in a private key hidden inside an encrypted part.
+Also the plain material those are built from: PEM armour and legacy PKCS#12 encryption.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 
-from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.serialization import pkcs12
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.type import univ
 from pyasn1_alt_modules import rfc5652, rfc5958, rfc7292, rfc7914, rfc8018
 
 HUGE = 2**31 - 1
+
+
+def pem(label: str, der: bytes) -> bytes:
+    body = base64.b64encode(der).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""]).encode()
+
+
+def triple_des(rounds: int) -> serialization.KeySerializationEncryption:
+    """PKCS#12 encryption as macOS and older Windows write it: 3DES, SHA-1 MAC."""
+    return (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(rounds)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())
+        .build(b"secret")
+    )
 
 
 def _decode(data: bytes, spec):

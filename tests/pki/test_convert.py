@@ -124,6 +124,13 @@ def test_convert_rejects_damaged_pkcs7():
         convert_to_pem(damaged)
 
 
+def test_convert_reports_a_pkcs7_certificate_of_an_unknown_version_as_damage(ec_leaf):
+    # Found by tests/pki/test_parse_time_bounds.py: cryptography raises InvalidVersion.
+    damaged = p7b([ec_leaf]).replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302017f"), 1)
+    with pytest.raises(ConversionError, match="damaged"):
+        convert_to_pem(damaged)
+
+
 # --- PKCS#12 ----------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from certificates.pki.parsing import (
     public_keys_match,
     split_pem,
 )
+from tests.pki import crafted
 
 
 def pem_key(key, fmt=serialization.PrivateFormat.PKCS8, encryption=None) -> str:
@@ -708,3 +709,11 @@ def test_parse_bundle_answers_the_red_teams_34_certificates_at_once(issue, root_
     with pytest.raises(BrokenChainError, match="contains 34 certificates"):
         parse_bundle("".join(reversed(odd)) + rsa_leaf.cert_pem, rsa_leaf.key_pem)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_certificate_of_an_unknown_version_is_damage_not_a_crash(ec_leaf):
+    # Found by tests/pki/test_parse_time_bounds.py: cryptography raises InvalidVersion.
+    der = ec_leaf.cert.public_bytes(serialization.Encoding.DER)
+    damaged = der.replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302017f"), 1)
+    with pytest.raises(DamagedPEMError):
+        load_certificates(crafted.pem("CERTIFICATE", damaged))

@@ -7,7 +7,7 @@ converter for 130 s. Every count a file can ask for is read before any key is de
 import time
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyasn1_alt_modules import rfc5652, rfc7292
 
@@ -21,7 +21,7 @@ from certificates.pki.errors import (
 )
 from certificates.pki.parsing import parse_bundle, public_keys_match
 from tests.pki import crafted
-from tests.pki.crafted import HUGE
+from tests.pki.crafted import HUGE, pem
 
 
 def pfx(issued, chain=(), encryption=None) -> bytes:
@@ -149,14 +149,7 @@ def test_check_encrypted_private_key_passes_the_usual_counts(ec_key):
 
 
 def test_pkcs12_with_triple_des_as_macos_and_older_windows_write(rsa_leaf, intermediate_ca):
-    encryption = (
-        serialization.PrivateFormat.PKCS12.encryption_builder()
-        .kdf_rounds(10_000)
-        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-        .hmac_hash(hashes.SHA1())
-        .build(b"secret")
-    )
-    data = pfx(rsa_leaf, [intermediate_ca], encryption)
+    data = pfx(rsa_leaf, [intermediate_ca], crafted.triple_des(10_000))
     result = convert_to_pem(data, "secret")
     assert result.certificate_count == 2
     with pytest.raises(WrongPasswordError):
@@ -204,11 +197,3 @@ def test_pkcs12_with_an_empty_password_from_openssl(openssl_files, ec_leaf):
     data = (openssl_files.directory / "empty.p12").read_bytes()
     for password in (None, ""):
         assert convert_to_pem(data, password).private_key_pem == ec_leaf.key_pem
-
-
-def pem(label: str, der: bytes) -> bytes:
-    import base64
-
-    body = base64.encodebytes(der).decode().replace("\n", "")
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""]).encode()
