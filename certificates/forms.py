@@ -4,6 +4,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 
 from certificates import domain_checks, selectors
@@ -207,7 +208,11 @@ class ConvertForm(forms.Form):
             self.add_error("file", "The file is too large: at most 256 KB.")
             return cleaned
         try:
-            self.converted = convert.convert_to_pem(upload.read(), cleaned.get("password"))
+            self.converted = convert.convert_to_pem(
+                upload.read(),
+                cleaned.get("password"),
+                max_iterations=settings.PKCS12_MAX_ITERATIONS,
+            )
         except errors.WrongPasswordError as error:
             self.add_error("password", error.message)
         except errors.PKIError as error:

@@ -132,6 +132,13 @@ DV_ALLOWED_NETWORKS = env.list(
     ),
 )
 DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
+# PKCS#12 files and encrypted keys say how many iterations of password hashing open
+# them, and OpenSSL does as many as they say: the converter refuses a file asking for
+# more than this in all (its MAC and every encrypted part added up), before hashing
+# anything. Exporters write about 2,000 to 10,000 per part today (OpenSSL 2,048, Windows
+# 2,000, Java 10,000) and a few 100,000 or more; a million is well above that and still
+# only seconds of work, where 2^31-1 was minutes.
+PKCS12_MAX_ITERATIONS = env.int("PKCS12_MAX_ITERATIONS", 1_000_000, validate=_at_least_1)
 _expiry_warning_days_message = (
     "CERTIFICATES_EXPIRY_WARNING_DAYS must list whole numbers of days of 1 or more, e.g. 30,15,7,1."
 )

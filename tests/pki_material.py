@@ -159,6 +159,12 @@ def rsa_1024_key() -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture(scope="session")
+def rsa_4104_key() -> rsa.RSAPrivateKey:
+    """Just over the largest RSA private key the console checks (MAX_RSA_PRIVATE_KEY_SIZE)."""
+    return _rsa(4104)
+
+
+@pytest.fixture(scope="session")
 def ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 

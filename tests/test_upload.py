@@ -381,10 +381,32 @@ def test_upload_rejects_an_encrypted_key_saying_so(customer_client, keys, leaf_o
     )
 
 
-def test_upload_rejects_rsa_under_2048_bits(customer_client, leaf_of, rsa_1024_key):
-    leaf, _, _ = leaf_of(rsa_1024_key)
+@pytest.mark.parametrize(
+    ("key_fixture", "message"),
+    [("rsa_1024_key", "1024 bits"), ("rsa_4104_key", "at most 4096 bits")],
+    ids=["under-2048-bits", "too-large-to-check-in-time"],
+)
+def test_upload_rejects_rsa_keys_out_of_bounds(
+    customer_client, leaf_of, request, key_fixture, message
+):
+    leaf, _, _ = leaf_of(request.getfixturevalue(key_fixture))
     assert_refused(
-        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem), "key", "1024 bits"
+        upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem), "key", message
+    )
+
+
+def test_upload_rejects_a_file_of_more_than_ten_certificates(customer_client, keys, leaf_of):
+    leaf, intermediate, root = leaf_of(keys["ecp256"])
+    others = [
+        build_certificate(f"Other CA {n}", ec.generate_private_key(ec.SECP256R1()), is_ca=True)
+        for n in range(8)
+    ]
+    text = leaf.cert_pem + intermediate.cert_pem + root.cert_pem
+    text += "".join(other.cert_pem for other in others) + leaf.cert_pem  # a repeat counts once
+    assert_refused(
+        upload(customer_client, certificate=text, key=leaf.key_pem),
+        "certificate",
+        "contains 11 certificates; the console accepts at most 10",
     )
 
 

@@ -1,8 +1,12 @@
+import time
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+
+from tests.pki import crafted
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +79,28 @@ def test_upload_dialog_opens_prefilled_from_the_converter(customer_client, ec_le
     assert not form.is_bound
     assert form.initial["certificate"] == ec_leaf.cert_pem
     assert "BEGIN CERTIFICATE" in response.content.decode()
+
+
+def _pfx(issued) -> bytes:
+    return pkcs12.serialize_key_and_certificates(
+        b"shop", issued.key, issued.cert, None, serialization.BestAvailableEncryption(b"pw")
+    )
+
+
+def test_converter_refuses_a_pkcs12_file_asking_for_too_many_iterations(customer_client, ec_leaf):
+    bomb = crafted.with_mac_iterations(_pfx(ec_leaf), crafted.HUGE)
+
+    start = time.perf_counter()
+    response = convert(customer_client, bomb, "pw")
+
+    assert time.perf_counter() - start < 1
+    assert response.status_code == 200
+    assert response.context["converted"] is None
+    [error] = response.context["form"].errors["file"]
+    assert "2,147,483,647 iterations of password hashing" in error
+
+
+def test_converter_bound_is_the_pkcs12_max_iterations_setting(customer_client, ec_leaf, settings):
+    settings.PKCS12_MAX_ITERATIONS = 1000
+    response = convert(customer_client, _pfx(ec_leaf), "pw")
+    assert "at most 1,000." in response.context["form"].errors["file"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
+from certificates.pki import pbe
 from certificates.pki.errors import (
     ConversionError,
     EncryptedKeyError,
@@ -19,8 +21,11 @@ from certificates.pki.errors import (
 )
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
+    CERTIFICATE_READ_ERRORS,
     certificate_matches_key,
     certificates_to_pem,
+    check_private_key_der_size,
+    checked_private_key,
     load_certificates,
     load_private_key_block,
     private_key_to_pem,
@@ -73,14 +78,15 @@ def _der_sequence_content(data: bytes) -> bytes | None:
 def _is_der_certificate(data: bytes) -> bool:
     try:
         x509.load_der_x509_certificate(data)
-    except ValueError:
+    except CERTIFICATE_READ_ERRORS:
         return False
     return True
 
 
 def _is_der_private_key(data: bytes) -> bool:
     try:
-        serialization.load_der_private_key(data, None)
+        # Only whether it is a key: cryptography's (slow) checks of an RSA key can wait.
+        serialization.load_der_private_key(data, None, unsafe_skip_rsa_key_validation=True)
     except TypeError:
         return True  # encrypted, but a key
     except (ValueError, UnsupportedAlgorithm):
@@ -88,11 +94,17 @@ def _is_der_private_key(data: bytes) -> bool:
     return True
 
 
-def convert_to_pem(data: bytes, password: str | None = None) -> ConvertedPEM:
+def convert_to_pem(
+    data: bytes,
+    password: str | None = None,
+    *,
+    max_iterations: int = pbe.DEFAULT_MAX_ITERATIONS,
+) -> ConvertedPEM:
     """Convert a DER, PKCS#7, PKCS#12 or PEM file to PEM certificates and a PKCS#8 key.
 
     The password opens a PKCS#12 file or an encrypted private key; the key comes out
-    unencrypted.
+    unencrypted. A file whose password hashing asks for more than max_iterations in all is
+    refused with TooManyIterationsError before any key is derived from the password.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -108,7 +120,7 @@ def convert_to_pem(data: bytes, password: str | None = None) -> ConvertedPEM:
     if converter is None:
         raise ConversionError()
     try:
-        return converter(data, password or None)
+        return converter(data, password or None, max_iterations)
     except ConversionError:
         raise
     except PKIError as exc:
@@ -116,10 +128,14 @@ def convert_to_pem(data: bytes, password: str | None = None) -> ConvertedPEM:
         raise ConversionError(exc.message) from None
 
 
-def _from_pkcs12(data: bytes, password: str | None) -> ConvertedPEM:
+def _from_pkcs12(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
+    secret = password.encode("utf-8") if password else None
     try:
-        p12 = pkcs12.load_pkcs12(data, password.encode("utf-8") if password else None)
-    except (ValueError, UnsupportedAlgorithm):
+        # OpenSSL derives keys as often as the file asks: read what it asks for first.
+        for key in pbe.inspect_pkcs12(data, secret, max_iterations=max_iterations):
+            check_private_key_der_size(key)
+        p12 = pkcs12.load_pkcs12(data, secret)
+    except (WrongPasswordError, *CERTIFICATE_READ_ERRORS, UnsupportedAlgorithm):
         # OpenSSL cannot tell a wrong password from a damaged file.
         if password is None:
             raise WrongPasswordError(
@@ -137,7 +153,7 @@ def _from_pkcs12(data: bytes, password: str | None) -> ConvertedPEM:
     return _result(certificates, p12.key)
 
 
-def _from_pkcs7(data: bytes, password: str | None) -> ConvertedPEM:
+def _from_pkcs7(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
     if _PEM_LABEL.search(data):
         ders = [block.decode() for block in split_pem(data) if block.label == "PKCS7"]
     else:
@@ -146,32 +162,38 @@ def _from_pkcs7(data: bytes, password: str | None) -> ConvertedPEM:
     for der in ders:
         try:
             certificates += pkcs7.load_der_pkcs7_certificates(der)
-        except ValueError:
+        except CERTIFICATE_READ_ERRORS:
             raise ConversionError(
                 "The PKCS#7 (.p7b) file is damaged or contains no certificates."
             ) from None
     return _result(certificates, None)
 
 
-def _from_der(data: bytes, password: str | None) -> ConvertedPEM:
+def _from_der(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
     if _is_der_certificate(data):
         return _result([x509.load_der_x509_certificate(data)], None)
-    return _result([], _load_der_private_key(data, password))
+    return _result([], _load_der_private_key(data, password, max_iterations))
 
 
-def _load_der_private_key(data: bytes, password: str | None) -> PrivateKeyTypes:
+def _load_der_private_key(
+    data: bytes, password: str | None, max_iterations: int
+) -> PrivateKeyTypes:
     try:
-        return serialization.load_der_private_key(data, None)
+        return checked_private_key(partial(serialization.load_der_private_key, data, None))
     except TypeError:
         if password is None:
             raise WrongPasswordError("The private key is encrypted. Enter its password.") from None
+    # Only PKCS#8 encrypts a DER key: read its iteration count before deriving anything.
+    pbe.check_encrypted_private_key(data, max_iterations=max_iterations)
     try:
-        return serialization.load_der_private_key(data, password.encode("utf-8"))
+        return checked_private_key(
+            partial(serialization.load_der_private_key, data, password.encode("utf-8"))
+        )
     except (ValueError, UnsupportedAlgorithm):
         raise WrongPasswordError("Wrong password for the private key.") from None
 
 
-def _from_pem(data: bytes, password: str | None) -> ConvertedPEM:
+def _from_pem(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
     blocks = split_pem(data)
     has_certificates = any(block.label in CERTIFICATE_LABELS for block in blocks)
     certificates = load_certificates(data) if has_certificates else []
@@ -182,7 +204,9 @@ def _from_pem(data: bytes, password: str | None) -> ConvertedPEM:
     if key_blocks:
         try:
             key = load_private_key_block(
-                key_blocks[0], password.encode("utf-8") if password else None
+                key_blocks[0],
+                password.encode("utf-8") if password else None,
+                max_iterations=max_iterations,
             )
         except EncryptedKeyError as exc:
             message = (

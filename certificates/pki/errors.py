@@ -102,6 +102,15 @@ class WrongPasswordError(ConversionError):
     )
 
 
+class TooManyIterationsError(ConversionError):
+    """A password-protected file asks for more password hashing than the console allows."""
+
+    default_message = (
+        "This file asks for more iterations of password hashing than the console allows. "
+        "Export it again with the usual settings."
+    )
+
+
 # --- Certificate requests, domains and subjects (the certificate authority) ------------
 
 

@@ -6,9 +6,10 @@ import base64
 import binascii
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from cryptography import x509
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
+from certificates.pki import pbe
 from certificates.pki.errors import (
     BrokenChainError,
     DamagedPEMError,
@@ -39,6 +41,18 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pri
 KeyLike = PublicKeyTypes | PrivateKeyTypes | x509.Certificate
 
 MIN_RSA_KEY_SIZE = 2048
+# cryptography checks an RSA private key's primes as it loads it: about 0.1 s at 2048 bits,
+# 0.7 s at 4096 and 10 to 25 s at 8192, so a larger key is refused before that check.
+MAX_RSA_PRIVATE_KEY_SIZE = 4096
+
+# Bounds on an uploaded certificate file, checked before any signature is: checking a
+# signature costs in proportion to the issuer's RSA exponent and modulus, and building the
+# chain checks up to every pair of certificates. Real chains have two to four certificates;
+# certificate authorities use the exponent 65537 and keys of at most 8192 bits (Windows
+# refuses exponents of 2^32 and more).
+MAX_CHAIN_CERTIFICATES = 10
+MAX_RSA_KEY_SIZE = 8192
+MAX_RSA_PUBLIC_EXPONENT = 2**32 - 1
 
 # Curves that browsers accept for TLS certificates, with the names customers know them by.
 SUPPORTED_EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
@@ -53,6 +67,17 @@ _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
 _DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+[a-z0-9-]+$")
 
 _Extension = TypeVar("_Extension", bound=x509.ExtensionType)
+
+# What cryptography raises for a certificate it cannot read, found by fuzzing: a damaged name
+# can raise KeyError or TypeError, a bad version or a repeated extension their own errors.
+CERTIFICATE_READ_ERRORS = (
+    ValueError,
+    KeyError,
+    TypeError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 # The errors that cryptography raises when a certificate was not signed by another one.
 _SIGNATURE_ERRORS = (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm)
@@ -211,9 +236,15 @@ def load_certificates(text: str | bytes) -> list[x509.Certificate]:
 
 def _load_certificate_block(block: PEMBlock) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(block.decode())
-    except ValueError:
+        cert = x509.load_der_x509_certificate(block.decode())
+        # cryptography reads the names only when asked: read them now, so that damage in
+        # them is reported as damage instead of failing the chain building later.
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+    except CERTIFICATE_READ_ERRORS:
         raise DamagedPEMError(_damaged_message(block.label)) from None
+    _extensions(cert)
+    return cert
 
 
 def certificate_to_pem(cert: x509.Certificate) -> str:
@@ -248,8 +279,17 @@ def load_private_key(text: str | bytes) -> PrivateKey:
     return key
 
 
-def load_private_key_block(block: PEMBlock, password: bytes | None = None) -> PrivateKey:
-    """Load one private key block; the password is used only if the block is encrypted."""
+def load_private_key_block(
+    block: PEMBlock,
+    password: bytes | None = None,
+    *,
+    max_iterations: int = pbe.DEFAULT_MAX_ITERATIONS,
+) -> PrivateKey:
+    """Load one private key block; the password is used only if the block is encrypted.
+
+    An encrypted PKCS#8 key asking for more than max_iterations of password hashing is
+    refused (TooManyIterationsError) before its key is derived.
+    """
     if block.label == "OPENSSH PRIVATE KEY":
         raise UnsupportedKeyError(
             "This is an OpenSSH key. Upload a PEM private key: it starts with "
@@ -259,9 +299,14 @@ def load_private_key_block(block: PEMBlock, password: bytes | None = None) -> Pr
         password = None
     elif password is None:
         raise EncryptedKeyError()
+    elif block.label == "ENCRYPTED PRIVATE KEY":
+        pbe.check_encrypted_private_key(block.decode(), max_iterations=max_iterations)
+    # (Old OpenSSL keys, with Proc-Type/DEK-Info headers, hash their password only once.)
     try:
         # The PEM loader understands the Proc-Type/DEK-Info headers of old encrypted keys.
-        key = serialization.load_pem_private_key(block.to_pem().encode("ascii"), password)
+        key = checked_private_key(
+            partial(serialization.load_pem_private_key, block.to_pem().encode("ascii"), password)
+        )
     except TypeError:
         raise EncryptedKeyError() from None
     except UnsupportedAlgorithm:
@@ -279,6 +324,44 @@ def load_private_key_block(block: PEMBlock, password: bytes | None = None) -> Pr
     if not isinstance(key, PrivateKey):
         raise UnsupportedKeyError(_unsupported_key_message(key))
     return key
+
+
+def checked_private_key(load: Callable[..., PrivateKeyTypes]) -> PrivateKeyTypes:
+    """Call a cryptography key loader, refusing an RSA key too large to check in time.
+
+    The key is first read without cryptography's checks of an RSA key (reading is cheap),
+    so that its size is known before they run.
+    """
+    key = load(unsafe_skip_rsa_key_validation=True)
+    if isinstance(key, rsa.RSAPrivateKey):
+        check_rsa_private_key_size(key.key_size)
+        # The checks skipped above, on the key as read (no password: no second derivation).
+        unencrypted = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        key = serialization.load_der_private_key(unencrypted, None)
+    return key
+
+
+def check_rsa_private_key_size(key_size: int) -> None:
+    if key_size > MAX_RSA_PRIVATE_KEY_SIZE:
+        raise UnsupportedKeyError(
+            f"The RSA key is {key_size} bits; the console accepts RSA keys of at most "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits. Use an RSA key of 2048 to "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits or an ECC key."
+        )
+
+
+def check_private_key_der_size(der: bytes) -> None:
+    """Refuse a PKCS#8 DER RSA key over MAX_RSA_PRIVATE_KEY_SIZE without checking the key."""
+    try:
+        key = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return  # not a key we can read: the loader that follows says so
+    if isinstance(key, rsa.RSAPrivateKey):
+        check_rsa_private_key_size(key.key_size)
 
 
 def _unique(blocks: Iterable[PEMBlock]) -> list[PEMBlock]:
@@ -394,10 +477,15 @@ def _name_attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
 
 def _extension(cert: x509.Certificate, extension_type: type[_Extension]) -> _Extension | None:
     try:
-        return cert.extensions.get_extension_for_class(extension_type).value
+        return _extensions(cert).get_extension_for_class(extension_type).value
     except x509.ExtensionNotFound:
         return None
-    except ValueError:
+
+
+def _extensions(cert: x509.Certificate) -> x509.Extensions:
+    try:
+        return cert.extensions
+    except CERTIFICATE_READ_ERRORS:
         raise PKIError(
             "The certificate has an extension that cannot be read. "
             "Check that it was issued by a standard certificate authority."
@@ -502,6 +590,7 @@ def parse_bundle(certificate_text: str | bytes, key_text: str | bytes) -> Certif
 def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> CertificateBundle:
     """The bundle of certificates and a key already loaded (see parse_bundle)."""
     certificates = _dedupe(certificates)
+    check_chain_bounds(certificates)
     leaf = _find_leaf(certificates, key)
     check_key_strength(leaf.public_key())
     others = [cert for cert in certificates if cert is not leaf]
@@ -509,6 +598,39 @@ def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> C
     return CertificateBundle(
         leaf=leaf, chain=tuple(chain), private_key=key, info=describe_certificate(leaf)
     )
+
+
+def check_chain_bounds(certificates: Sequence[x509.Certificate]) -> None:
+    """Refuse a file too costly to build a chain from, before any signature is checked."""
+    if len(certificates) > MAX_CHAIN_CERTIFICATES:
+        raise BrokenChainError(
+            f"The file contains {len(certificates)} certificates; the console accepts at most "
+            f"{MAX_CHAIN_CERTIFICATES}: the certificate and its chain (usually two or three "
+            "intermediate certificates). Remove the others."
+        )
+    for cert in certificates:
+        _check_rsa_public_key(cert)
+
+
+def _check_rsa_public_key(cert: x509.Certificate) -> None:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return  # no signature can be checked with it either
+    if not isinstance(key, rsa.RSAPublicKey):
+        return
+    exponent = key.public_numbers().e
+    if key.key_size > MAX_RSA_KEY_SIZE:
+        raise UnsupportedKeyError(
+            f'The certificate "{_display_name(cert)}" has an RSA key of {key.key_size} bits; '
+            f"the console accepts RSA keys of at most {MAX_RSA_KEY_SIZE} bits."
+        )
+    if exponent % 2 == 0 or not 3 <= exponent <= MAX_RSA_PUBLIC_EXPONENT:
+        raise UnsupportedKeyError(
+            f'The certificate "{_display_name(cert)}" has an RSA key with an unusual public '
+            "exponent, which the console does not accept: it must be odd and below 2^32 "
+            "(certificate authorities use 65537)."
+        )
 
 
 def _dedupe(certificates: Sequence[x509.Certificate]) -> list[x509.Certificate]:

@@ -10,6 +10,7 @@ from certificates.pki.parsing import (
     parse_bundle,
     public_keys_match,
 )
+from tests.pki_material import build_certificate
 
 
 def pfx(leaf, chain=(), password: bytes | None = b"secret") -> bytes:
@@ -123,6 +124,13 @@ def test_convert_rejects_damaged_pkcs7():
         convert_to_pem(damaged)
 
 
+def test_convert_reports_a_pkcs7_certificate_of_an_unknown_version_as_damage(ec_leaf):
+    # Found by tests/pki/test_parse_time_bounds.py: cryptography raises InvalidVersion.
+    damaged = p7b([ec_leaf]).replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302017f"), 1)
+    with pytest.raises(ConversionError, match="damaged"):
+        convert_to_pem(damaged)
+
+
 # --- PKCS#12 ----------------------------------------------------------------------------
 
 
@@ -171,6 +179,18 @@ def test_convert_pkcs12_that_has_no_password(ec_leaf):
     result = convert_to_pem(pfx(ec_leaf, password=None))
     assert result.certificates_pem == ec_leaf.cert_pem
     assert public_keys_match(load_private_key(result.private_key_pem), ec_leaf.key)
+
+
+def test_convert_refuses_an_rsa_key_too_large_to_check_in_time(rsa_4104_key, root_ca):
+    leaf = build_certificate("big.example.com", rsa_4104_key, root_ca)
+    key_der = rsa_4104_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    for data in (key_der, pfx(leaf)):
+        with pytest.raises(ConversionError, match="4104 bits.*at most 4096 bits"):
+            convert_to_pem(data, "secret")
 
 
 # --- PEM input --------------------------------------------------------------------------

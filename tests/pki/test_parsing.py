@@ -1,4 +1,6 @@
 import itertools
+import secrets
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -31,6 +33,7 @@ from certificates.pki.parsing import (
     public_keys_match,
     split_pem,
 )
+from tests.pki import crafted
 
 
 def pem_key(key, fmt=serialization.PrivateFormat.PKCS8, encryption=None) -> str:
@@ -603,6 +606,14 @@ def test_parse_bundle_rejects_two_certificates_for_the_same_key(rsa_leaf, issue)
         parse_bundle(rsa_leaf.cert_pem + renewed.cert_pem, rsa_leaf.key_pem)
 
 
+def test_rsa_key_too_large_to_check_in_time_is_refused_before_the_check(rsa_4104_key):
+    # cryptography's check of the primes takes 10 to 25 s at 8192 bits: it never starts.
+    start = time.perf_counter()
+    with pytest.raises(UnsupportedKeyError, match="4104 bits.*at most 4096 bits"):
+        load_private_key(pem_key(rsa_4104_key, serialization.PrivateFormat.TraditionalOpenSSL))
+    assert time.perf_counter() - start < 0.5
+
+
 def test_parse_bundle_rejects_encrypted_key(rsa_leaf):
     key_text = pem_key(rsa_leaf.key, encryption=serialization.BestAvailableEncryption(b"pw"))
     with pytest.raises(EncryptedKeyError):
@@ -625,3 +636,84 @@ def test_parse_bundle_handles_rsa_and_ec_keys_in_chain(issue, ec_key, other_rsa_
     assert bundle.chain == (intermediate.cert, root.cert)
     assert isinstance(bundle.private_key, ec.EllipticCurvePrivateKey)
     assert not isinstance(bundle.private_key, rsa.RSAPrivateKey)
+
+
+# --- Bounds on the chain, checked before any signature ----------------------------------
+
+
+def _chain(issue, length: int) -> list:
+    """A leaf and its chain of `length` certificates in all, root first."""
+    chain = [issue("Deep Root", ec.generate_private_key(ec.SECP256R1()), is_ca=True)]
+    while len(chain) < length - 1:
+        key = ec.generate_private_key(ec.SECP256R1())
+        chain.append(issue(f"Deep CA {len(chain)}", key, chain[-1], is_ca=True))
+    key = ec.generate_private_key(ec.SECP256R1())
+    chain.append(issue("deep.example.com", key, chain[-1], dns_names=["deep.example.com"]))
+    return chain
+
+
+def test_parse_bundle_accepts_ten_certificates(issue):
+    chain = _chain(issue, 10)
+    bundle = parse_bundle("".join(c.cert_pem for c in chain), chain[-1].key_pem)
+    assert bundle.leaf == chain[-1].cert
+    assert len(bundle.chain) == 9
+
+
+def test_parse_bundle_refuses_more_than_ten_certificates_before_checking_any(issue):
+    chain = _chain(issue, 11)
+    with pytest.raises(BrokenChainError, match="contains 11 certificates; .* at most 10"):
+        parse_bundle("".join(c.cert_pem for c in chain), chain[-1].key_pem)
+
+
+def _with_rsa_public_key(issue, root_ca, bits: int, exponent: int):
+    """A CA certificate (signed by root_ca) for an RSA public key of any size and exponent."""
+    modulus = secrets.randbits(bits) | (1 << (bits - 1)) | 1
+    public_key = rsa.RSAPublicNumbers(exponent, modulus).public_key()
+    builder = issue("Odd RSA CA", ec.generate_private_key(ec.SECP256R1()), root_ca, is_ca=True)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(builder.cert.subject)
+        .issuer_name(root_ca.cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(builder.cert.not_valid_before_utc)
+        .not_valid_after(builder.cert.not_valid_after_utc)
+        .sign(root_ca.key, hashes.SHA256())
+    )
+    return certificate_to_pem(cert)
+
+
+@pytest.mark.parametrize(
+    ("bits", "exponent", "message"),
+    [
+        (3072, 2**64 + 1, "unusual public exponent"),  # each check costs as its 65 bits
+        (3072, 2**3000 + 1, "unusual public exponent"),
+        (8200, 65537, "RSA key of 8200 bits"),
+    ],
+    ids=["65-bit-exponent", "3001-bit-exponent", "8200-bit-modulus"],
+)
+def test_parse_bundle_refuses_costly_rsa_keys_in_the_file(
+    issue, root_ca, rsa_leaf, intermediate_ca, bits, exponent, message
+):
+    odd = _with_rsa_public_key(issue, root_ca, bits, exponent)
+    text = rsa_leaf.cert_pem + intermediate_ca.cert_pem + odd
+    with pytest.raises(UnsupportedKeyError, match=message) as raised:
+        parse_bundle(text, rsa_leaf.key_pem)
+    assert '"Odd RSA CA"' in raised.value.message
+
+
+def test_parse_bundle_answers_the_red_teams_34_certificates_at_once(issue, root_ca, rsa_leaf):
+    # 34 RSA-3072 certificates with huge exponents took 2.6 s to refuse.
+    odd = [_with_rsa_public_key(issue, root_ca, 3072, 2**3000 + 1) for _ in range(33)]
+    start = time.perf_counter()
+    with pytest.raises(BrokenChainError, match="contains 34 certificates"):
+        parse_bundle("".join(reversed(odd)) + rsa_leaf.cert_pem, rsa_leaf.key_pem)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_certificate_of_an_unknown_version_is_damage_not_a_crash(ec_leaf):
+    # Found by tests/pki/test_parse_time_bounds.py: cryptography raises InvalidVersion.
+    der = ec_leaf.cert.public_bytes(serialization.Encoding.DER)
+    damaged = der.replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302017f"), 1)
+    with pytest.raises(DamagedPEMError):
+        load_certificates(crafted.pem("CERTIFICATE", damaged))
