@@ -353,7 +353,7 @@ def _parse_csr_der(der: bytes) -> x509.CertificateSigningRequest:
         # Parsed lazily: read the parts checked later now, so damage is reported as damage.
         csr.subject  # noqa: B018
         csr.extensions  # noqa: B018
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         raise InvalidCSRError(_DAMAGED_CSR) from None
     return csr
 
