@@ -631,7 +631,7 @@ def test_search_finds_certificates_by_domain_customer_serial_and_fingerprint(
     def search(model: str, term: str, **filters) -> list[int]:
         return result_ids(operator_client.get(changelist_url(model), {"q": term, **filters}))
 
-    assert search("certificate", "shop.example") == [ours.pk]
+    assert search("certificate", "shop.example.com") == [ours.pk]
     assert search("certificate", "bob") == [theirs.pk]
     assert search("certificate", ours.serial) == [ours.pk]
     assert search("certificate", old_serial) == [ours.pk]

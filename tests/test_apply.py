@@ -122,6 +122,11 @@ def test_submitting_needs_the_contact(customer_client, customer):
         ("multiple", 2, "a.example.com\na.example.com", "listed twice"),
         ("single", 1, "not a domain", ""),
         ("single", 1, "localhost", ""),
+        ("single", 1, "192.0.2.1", "is an IP address"),
+        ("single", 1, "[2001:db8::1]", "is an IP address"),
+        ("single", 1, "shop.local", "reserved name"),
+        ("single", 1, "shop.notatld", "known top-level domain"),
+        ("wildcard", 1, "*.co.uk", "public suffix"),
     ],
 )
 def test_domains_follow_what_was_bought(customer_client, customer, scope, count, domains, message):
@@ -147,8 +152,8 @@ def test_multiple_and_wildcard_domains_are_accepted_as_bought(customer_client, c
 
 def test_idn_domains_are_converted_to_ascii(customer_client, customer):
     certificate = pending(customer)
-    apply(customer_client, certificate, domains="bücher.example")
-    assert refresh(certificate).domain_list == ["xn--bcher-kva.example"]
+    apply(customer_client, certificate, domains="bücher.example.com")
+    assert refresh(certificate).domain_list == ["xn--bcher-kva.example.com"]
 
 
 def test_wildcard_cannot_use_file_validation(customer_client, customer):

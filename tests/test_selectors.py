@@ -61,7 +61,7 @@ def test_deleted_certificates_are_neither_counted_nor_listed(customer):
 
 def test_a_customer_sees_none_of_another_customers_certificates(customer, other_customer):
     make_known_mix(customer)
-    make_certificate(customer, name="alice-shop", domain="shop.alice.example")
+    make_certificate(customer, name="alice-shop", domain="shop.alice.example.com")
 
     assert set(certificate_counters(owner=other_customer).values()) == {0}
     assert not certificate_list(owner=other_customer).exists()

@@ -152,14 +152,14 @@ def test_history_restore_request_gets_the_whole_page(customer_client):
 
 
 def test_a_customer_sees_none_of_another_customers_certificates(client, customer, other_customer):
-    make_certificate(customer, name="alice-secret", domain="secret.alice.example")
+    make_certificate(customer, name="alice-secret", domain="secret.alice.example.com")
     client.force_login(other_customer)
 
     response = client.get(OVERVIEW, {"q": "alice"})
     everything = client.get(OVERVIEW)
 
     assert listed_ids(response) == []
-    assert b"secret.alice.example" not in everything.content
+    assert b"secret.alice.example.com" not in everything.content
     assert dict((tab.label, n) for tab, n in everything.context["counters"])["Total"] == 0
 
 

@@ -29,6 +29,7 @@ from certificates.pki.errors import (
     UnsupportedKeyError,
     WeakKeyError,
 )
+from certificates.pki.names import check_ip_address, check_issuable
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
     SUPPORTED_EC_CURVES,
@@ -151,12 +152,13 @@ def check_subscriber_key(public_key: PublicKeyTypes) -> None:
 def normalize_domain(text: str, *, allow_wildcard: bool = False) -> str:
     """Return the domain as a certificate names it: lowercase ASCII, IDNs in punycode.
 
-    "  WWW.Bücher.Example. " becomes "www.xn--bcher-kva.example". A leading "*." is kept
+    "  WWW.Bücher.Example.com. " becomes "www.xn--bcher-kva.example.com". A leading "*." is kept
     when allow_wildcard is true. Raises InvalidDomainError with the reason otherwise.
     """
     value = text.strip().lower()
     if not value:
         raise InvalidDomainError("Enter a domain name, for example www.example.com.")
+    check_ip_address(value)
     if "://" in value or "/" in value:
         raise InvalidDomainError(
             f'"{text.strip()}" is not a domain name. Enter the domain name only, without '
@@ -180,7 +182,9 @@ def normalize_domain(text: str, *, allow_wildcard: bool = False) -> str:
         )
     ascii_name = _to_ascii(value, text.strip())
     _check_dns_name(ascii_name, text.strip(), wildcard=wildcard)
-    return f"*.{ascii_name}" if wildcard else ascii_name
+    name = f"*.{ascii_name}" if wildcard else ascii_name
+    check_issuable(name)
+    return name
 
 
 def _to_ascii(value: str, shown: str) -> str:
@@ -205,7 +209,8 @@ def _check_dns_name(name: str, shown: str, *, wildcard: bool) -> None:
             f'"{shown}" is too long: a domain name has at most {MAX_DOMAIN_LENGTH} characters.'
         )
     labels = name.split(".")
-    if len(labels) < 2:
+    # "*.com" has the labels of a name; check_issuable refuses it as a public suffix.
+    if len(labels) < 2 and not wildcard:
         raise InvalidDomainError(
             f'"{shown}" is not a complete domain name. Enter a name such as example.com or '
             "www.example.com."

@@ -44,9 +44,9 @@ def violations(axe: Axe, page) -> list[str]:
 def world(transactional_db, settings):
     settings.CONSOLE_BASE_URL = "http://testserver"
     customer = make_user("alice", password=PASSWORD, email="alice@example.com")
-    issued = issue_real_certificate(customer, "DV", domain="shop.alice.example")
+    issued = issue_real_certificate(customer, "DV", domain="shop.alice.example.com")
     ov = issue_real_certificate(
-        customer, "OV", domain="ov.alice.example", contact_email="li@alice.example"
+        customer, "OV", domain="ov.alice.example.com", contact_email="li@alice.example.com"
     )
     services.request_revocation(certificate=ov, reason=1, actor=customer)
     validating = pending(customer)
@@ -74,7 +74,7 @@ def validating_application(certificate):
     from certificates.models import Application
 
     return Application(
-        domains="dns.alice.example",
+        domains="dns.alice.example.com",
         contact_name="Alice",
         contact_email="alice@example.com",
         contact_phone="+1 555 0100",

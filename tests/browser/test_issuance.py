@@ -29,9 +29,9 @@ def test_purchase_apply_verify_and_download_a_dv_certificate(
     page.wait_for_url("**/certificates/?status=pending_application")
 
     page.locator("#certificate-list").get_by_role("link", name="Apply").click()
-    page.get_by_label("Domains").fill("shop.grace.example")
+    page.get_by_label("Domains").fill("shop.grace.example.com")
     page.get_by_label("Contact name").fill("Grace Hopper")
-    page.get_by_label("Contact email").fill("grace@grace.example")
+    page.get_by_label("Contact email").fill("grace@grace.example.com")
     page.get_by_label("Contact phone").fill("+1 555 0100")
     page.get_by_label("System-generated").check()
     page.get_by_label("Key algorithm").select_option("ecp256")
@@ -40,15 +40,15 @@ def test_purchase_apply_verify_and_download_a_dv_certificate(
 
     expect(page.get_by_role("alert")).to_contain_text("submitted for validation")
     validation = page.locator(".validation")
-    expect(validation).to_contain_text("_dnsauth.shop.grace.example")
+    expect(validation).to_contain_text("_dnsauth.shop.grace.example.com")
     token = Application.objects.get().validation_token
     expect(validation).to_contain_text(token)
 
-    dns_server.set_txt("_dnsauth.shop.grace.example", "not-yet")
+    dns_server.set_txt("_dnsauth.shop.grace.example.com", "not-yet")
     page.get_by_role("button", name="Verify").click()
     expect(validation).to_contain_text("not-yet")
 
-    dns_server.set_txt("_dnsauth.shop.grace.example", token)
+    dns_server.set_txt("_dnsauth.shop.grace.example.com", token)
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("alert")).to_contain_text("the certificate is issued")
 
@@ -56,9 +56,9 @@ def test_purchase_apply_verify_and_download_a_dv_certificate(
         page.get_by_role("link", name="Nginx").click()
     bundle = zipfile.ZipFile(download.value.path())
     names = bundle.namelist()
-    chain = load_certificates(bundle.read("shop.grace.example.pem"))
-    key = load_private_key(bundle.read("shop.grace.example.key"))
-    assert "shop.grace.example.pem" in names
+    chain = load_certificates(bundle.read("shop.grace.example.com.pem"))
+    key = load_private_key(bundle.read("shop.grace.example.com.key"))
+    assert "shop.grace.example.com.pem" in names
     assert public_keys_match(chain[0], key)
     assert len(chain) == 2
     chain[0].verify_directly_issued_by(chain[1])

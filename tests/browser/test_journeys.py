@@ -51,7 +51,7 @@ def test_upload_mistakes_then_delete_from_the_list(
     page, transactional_db, tmp_path, ec_leaf, rsa_leaf, intermediate_ca
 ):
     customer = make_user("dave", password=PASSWORD)
-    issued = make_certificate(customer, domain="kept.dave.example")
+    issued = make_certificate(customer, domain="kept.dave.example.com")
     sign_in(page, "dave", PASSWORD)
     mark_page(page)
     total = page.locator('[data-counter="total"]')
@@ -128,7 +128,7 @@ def test_ov_revocation_confirmed_by_email_completed_by_an_operator_and_on_the_cr
     settings.CONSOLE_BASE_URL = live_server.url
     customer = make_user("heidi", password=PASSWORD)
     certificate = issue_real_certificate(
-        customer, "OV", domain="shop.heidi.example", contact_email="li@heidi.example"
+        customer, "OV", domain="shop.heidi.example.com", contact_email="li@heidi.example.com"
     )
     make_user("olga", password=PASSWORD, is_staff=True, is_superuser=True)
     sign_in(page, "heidi", PASSWORD)
@@ -141,20 +141,20 @@ def test_ov_revocation_confirmed_by_email_completed_by_an_operator_and_on_the_cr
     page.get_by_label("Key compromise").check()
     page.get_by_role("button", name="Confirm").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("We emailed a confirmation link to li@heidi.example")
+    expect(dialog).to_contain_text("We emailed a confirmation link to li@heidi.example.com")
     dialog.get_by_role("link", name="OK").click()
     expect(page.locator(".revocation")).to_contain_text("Awaiting")
     assert Certificate.objects.get(pk=certificate.pk).status == Status.REVOKING
 
     # The applicant opens the emailed link, signed in or not.
     (message,) = mail.outbox
-    assert message.to == ["li@heidi.example"]
+    assert message.to == ["li@heidi.example.com"]
     link = re.search(rf"{re.escape(live_server.url)}(/revocations/confirm/\S+/)", message.body)
     applicant = new_context(browser, live_server)
     confirm = applicant.new_page()
     confirm.goto(link.group(1))
     expect(confirm.get_by_role("heading", name="Confirm the revocation")).to_be_visible()
-    expect(confirm.locator("main")).to_contain_text("shop.heidi.example")
+    expect(confirm.locator("main")).to_contain_text("shop.heidi.example.com")
     confirm.get_by_role("button", name="Confirm the revocation").click()
     expect(confirm.get_by_role("status")).to_contain_text("Confirmed")
     screenshot(confirm, "confirm-revocation")
@@ -172,7 +172,7 @@ def test_ov_revocation_confirmed_by_email_completed_by_an_operator_and_on_the_cr
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_role("button", name="Log in").click()
     admin.goto("/admin/certificates/revocationrequest/")
-    expect(admin.locator("#result_list")).to_contain_text("shop.heidi.example")
+    expect(admin.locator("#result_list")).to_contain_text("shop.heidi.example.com")
     screenshot(admin, "admin-revocation-requests")
     admin.get_by_role("checkbox", name="Select this object for an action").first.check()
     admin.locator("select[name=action]").select_option("complete")
@@ -206,7 +206,7 @@ def test_filters_search_and_paging_update_the_list_in_place_and_back_restores_it
     geotrust = make_brand("GeoTrust")
     make_certificates(customer, 12, brand=make_brand("DigiCert"))
     make_certificates(customer, 7, brand=geotrust)
-    make_certificate(customer, brand=geotrust, domain="needle.ivan.example")
+    make_certificate(customer, brand=geotrust, domain="needle.ivan.example.com")
     make_certificates(customer, 3, status=Status.CHECK_FAIL, days_left=None)
     sign_in(page, "ivan", PASSWORD)
     mark_page(page)
@@ -236,7 +236,7 @@ def test_filters_search_and_paging_update_the_list_in_place_and_back_restores_it
     page.get_by_label("Search by certificate name or domain").press("Enter")
     expect(page).to_have_url(re.compile(r"q=needle"))
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("needle.ivan.example")
+    expect(rows.first).to_contain_text("needle.ivan.example.com")
     settled(page)
 
     page.get_by_label("Status").select_option("check_fail")

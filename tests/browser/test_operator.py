@@ -9,7 +9,7 @@ def test_an_operator_approves_an_ov_application_and_the_customer_sees_it_issued(
     page, browser, live_server, transactional_db
 ):
     customer = make_user("grace", password="a-long-password")
-    certificate = submit_application(customer, "OV", domain="shop.grace.example")
+    certificate = submit_application(customer, "OV", domain="shop.grace.example.com")
     operator = make_user("olga", password="a-long-password", is_staff=True)
     operator.groups.add(operators_group())
 
@@ -30,7 +30,7 @@ def test_an_operator_approves_an_ov_application_and_the_customer_sees_it_issued(
     queues = admin.locator("#operator-queues")
     expect(queues).to_contain_text("Applications waiting for review 1")
     queues.get_by_role("link", name="Applications waiting for review").click()
-    row = admin.locator("#result_list tbody tr", has_text="shop.grace.example")
+    row = admin.locator("#result_list tbody tr", has_text="shop.grace.example.com")
     expect(row).to_contain_text("Example Shop Ltd (Hangzhou, CN)")
     expect(row).to_contain_text("OV")
     row.get_by_role("checkbox").check()

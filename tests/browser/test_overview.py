@@ -9,11 +9,11 @@ from tests.factories import make_certificate, make_user
 
 def test_customer_signs_in_sees_counters_and_switches_tabs_in_place(page, transactional_db):
     customer = make_user("carol", password="a-long-password")
-    make_certificate(customer, status=Status.ISSUED, domain="shop.carol.example")
+    make_certificate(customer, status=Status.ISSUED, domain="shop.carol.example.com")
     make_certificate(
-        customer, status=Status.CHECK_FAIL, days_left=None, domain="failed.carol.example"
+        customer, status=Status.CHECK_FAIL, days_left=None, domain="failed.carol.example.com"
     )
-    make_certificate(customer, status=Status.ISSUED, days_left=-3, domain="old.carol.example")
+    make_certificate(customer, status=Status.ISSUED, days_left=-3, domain="old.carol.example.com")
 
     sign_in(page, "carol", "a-long-password")
 
@@ -30,7 +30,7 @@ def test_customer_signs_in_sees_counters_and_switches_tabs_in_place(page, transa
 
     expect(page).to_have_url(re.compile(r"\?status=check_fail$"))
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("failed.carol.example")
+    expect(rows.first).to_contain_text("failed.carol.example.com")
     assert page.evaluate("window.notReloaded") is True
 
     page.go_back()

@@ -10,7 +10,7 @@ from tests.factories import make_brand, make_certificate, make_user
 
 def test_customer_picks_options_sees_the_price_live_and_pays(page, transactional_db):
     customer = make_user("frank", password="a-long-password")
-    make_certificate(customer, domain="shop.frank.example")
+    make_certificate(customer, domain="shop.frank.example.com")
     digicert = make_brand("DigiCert")
     for validation_type, scope, price, extra in [
         ("DV", "single", "100.00", "0"),

@@ -9,7 +9,7 @@ def test_revoke_a_dv_certificate_and_an_operator_completes_it(
     page, browser, live_server, transactional_db
 ):
     customer = make_user("frank", password="a-long-password")
-    certificate = issue_real_certificate(customer, "DV", domain="shop.frank.example")
+    certificate = issue_real_certificate(customer, "DV", domain="shop.frank.example.com")
     make_user("olga", password="a-long-password", is_staff=True, is_superuser=True)
     sign_in(page, "frank", "a-long-password")
 

@@ -8,7 +8,7 @@ def test_customer_uploads_a_certificate_through_the_dialog(
     page, transactional_db, ec_leaf, rsa_leaf, intermediate_ca
 ):
     customer = make_user("dave", password="a-long-password")
-    make_certificate(customer, domain="existing.dave.example")
+    make_certificate(customer, domain="existing.dave.example.com")
     sign_in(page, "dave", "a-long-password")
     expect(page.locator('[data-counter="total"]')).to_have_text("1")
     page.evaluate("window.notReloaded = true")

@@ -490,7 +490,7 @@ def test_a_certificate_never_starts_before_the_issuing_ca(issue_leaf, ca_now):
 
 
 def test_wildcard_and_punycode_domains_go_in_the_san(issue_leaf):
-    domains = ["*.example.com", "example.com", "xn--bcher-kva.example"]
+    domains = ["*.example.com", "example.com", "xn--bcher-kva.example.com"]
     cert = issue_leaf(domains=domains)
     assert (
         extension(cert, x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
@@ -520,7 +520,7 @@ def test_without_a_short_enough_domain_the_san_is_the_only_name(issue_leaf):
     [
         [],
         ["WWW.example.com"],
-        ["bücher.example"],
+        ["bücher.example.com"],
         ["example.com."],
         ["example.com", "example.com"],
         ["localhost"],

@@ -12,6 +12,7 @@ from certificates.pki.csr import (
     generate_private_key,
     load_csr,
     normalize_domain,
+    validate_domains,
 )
 from certificates.pki.errors import (
     CSRDomainMismatchError,
@@ -271,10 +272,10 @@ def test_a_wildcard_must_be_requested_as_a_wildcard(ec_key):
 
 
 def test_an_idn_csr_matches_the_domain_as_typed(ec_key):
-    domain = normalize_domain("Bücher.example")
+    domain = normalize_domain("Bücher.example.com")
     csr = build_csr(ec_key, [domain])
     check_csr(csr, [domain])
-    assert csr_domains(csr) == ("xn--bcher-kva.example",)
+    assert csr_domains(csr) == ("xn--bcher-kva.example.com",)
 
 
 def test_a_csr_without_any_name_misses_every_domain(ec_key):
@@ -292,22 +293,25 @@ def test_a_csr_without_any_name_misses_every_domain(ec_key):
     [
         ("example.com", "example.com"),
         ("  WWW.Example.COM. ", "www.example.com"),
-        ("bücher.example", "xn--bcher-kva.example"),
-        ("WWW.BÜCHER.Example", "www.xn--bcher-kva.example"),
+        ("bücher.example.com", "xn--bcher-kva.example.com"),
+        ("WWW.BÜCHER.Example.com", "www.xn--bcher-kva.example.com"),
         ("münchen。de", "xn--mnchen-3ya.de"),
-        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
-        ("例え.テスト", "xn--r8jz45g.xn--zckzah"),
+        ("xn--bcher-kva.example.com", "xn--bcher-kva.example.com"),
+        ("例え.みんな", "xn--r8jz45g.xn--q9jyb4c"),
         # IDNA 2008 (UTS 46): "ß" is a letter of its own, not "ss" as IDNA 2003 had it.
         ("faß.de", "xn--fa-hia.de"),
         ("Faß.DE", "xn--fa-hia.de"),
         ("ẞ.de", "xn--zca.de"),
         ("xn--fa-hia.de", "xn--fa-hia.de"),
         # UTS 46 maps full-width letters and case before converting.
-        ("ＷＷＷ.Bücher.example", "www.xn--bcher-kva.example"),
+        ("ＷＷＷ.Bücher.example.com", "www.xn--bcher-kva.example.com"),
         ("a-b.example.co.uk", "a-b.example.co.uk"),
         ("123.example.com", "123.example.com"),
         ("a" * 63 + ".com", "a" * 63 + ".com"),
-        (".".join(["a" * 63] * 3 + ["b" * 61]), ".".join(["a" * 63] * 3 + ["b" * 61])),
+        (
+            ".".join(["a" * 63] * 3 + ["b" * 57, "com"]),
+            ".".join(["a" * 63] * 3 + ["b" * 57, "com"]),
+        ),
     ],
 )
 def test_normalize_domain(text, expected):
@@ -323,7 +327,7 @@ def test_faß_and_fass_are_different_domains():
     ("text", "expected"),
     [
         ("*.Example.com", "*.example.com"),
-        ("*.bücher.example", "*.xn--bcher-kva.example"),
+        ("*.bücher.example.com", "*.xn--bcher-kva.example.com"),
         ("*.shop.example.com.", "*.shop.example.com"),
     ],
 )
@@ -353,11 +357,11 @@ def test_normalize_domain_keeps_wildcards_when_allowed(text, expected):
         ("192.168.1.1", "IP address"),
         ("*.example.com", "wildcard certificate"),
         ("foo.*.example.com", "whole first label"),
-        ("xn--zz.example", "not valid punycode"),
+        ("xn--zz.example.com", "not valid punycode"),
         # Symbols were allowed by IDNA 2003, not by IDNA 2008: as a U-label or an A-label.
-        ("♥.example", "internationalized"),
-        ("xn--g6h.example", "not valid punycode"),
-        ("ü" * 70 + ".example", "internationalized"),
+        ("♥.example.com", "internationalized"),
+        ("xn--g6h.example.com", "not valid punycode"),
+        ("ü" * 70 + ".example.com", "internationalized"),
     ],
 )
 def test_normalize_domain_refuses_invalid_names(text, message):
@@ -417,3 +421,59 @@ def test_a_weak_csr_made_by_openssl_is_refused(openssl):
     csr = load_csr((openssl.directory / "request.pem").read_text())
     with pytest.raises(WeakKeyError):
         check_csr(csr, ["www.example.com"])
+
+
+# --- Name policy: names no public CA may issue for --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["192.0.2.1", "10.0.0.1", "2001:db8::1", "[2001:db8::1]", "::1", "[::ffff:192.0.2.1]"],
+)
+def test_ip_addresses_are_refused(text):
+    with pytest.raises(InvalidDomainError, match="is an IP address"):
+        normalize_domain(text)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "printer.local",
+        "app.localhost",
+        "db.internal",
+        "shop.test",
+        "x.invalid",
+        "www.example",
+        "abcdefghijklmnop.onion",
+        "1.2.0.192.in-addr.arpa",
+        "router.home.arpa",
+        "node.alt",
+        "*.corp.internal",
+    ],
+)
+def test_names_under_special_use_top_level_names_are_refused(name):
+    with pytest.raises(InvalidDomainError, match="reserved name"):
+        normalize_domain(name, allow_wildcard=True)
+
+
+@pytest.mark.parametrize("name", ["shop.notatld", "www.example.corp", "*.shop.nosuchtld"])
+def test_names_under_unknown_top_level_names_are_refused(name):
+    with pytest.raises(InvalidDomainError, match="known top-level domain"):
+        normalize_domain(name, allow_wildcard=True)
+
+
+@pytest.mark.parametrize("name", ["*.co.uk", "*.com.cn", "*.com", "*.xn--p1ai"])
+def test_wildcards_on_a_public_suffix_are_refused(name):
+    with pytest.raises(InvalidDomainError, match="public suffix"):
+        normalize_domain(name, allow_wildcard=True)
+
+
+@pytest.mark.parametrize("name", ["*.example.co.uk", "*.example.com", "shop.example.com.cn"])
+def test_names_under_a_registrable_domain_are_accepted(name):
+    assert normalize_domain(name, allow_wildcard=True) == name
+
+
+def test_the_signing_path_refuses_reserved_names_too():
+    # validate_domains is what ca.issue_certificate checks its domains with.
+    with pytest.raises(InvalidDomainError, match="reserved name"):
+        validate_domains(["www.example.com", "shop.test"])
