@@ -173,6 +173,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             selectors.certificate_details(certificate) if certificate.shows_full_details else None
         ),
         "revocation": certificate.revocation_requests.first(),
+        "revocation_statuses": RevocationStatus,
         "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
         "application": application,
         "validation_rows": selectors.validation_rows(application) if application else [],
