@@ -400,14 +400,15 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             return revocation_requested(request, revocation)
+    terms = selectors.refund_terms(certificate=certificate)
+    today = timezone.localdate()
     context = {
         "certificate": certificate,
         "form": form,
-        "terms": selectors.refund_terms(certificate=certificate),
+        "terms": terms,
         "price": selectors.certificate_price(certificate=certificate),
-        "today": timezone.localdate(),
-        "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
-        "refund_days": settings.REVOCATION_REFUND_DAYS,
+        "refund_expected": terms.refund_expected(today),
+        "refund_ended": terms.refund_ended(today),
     }
     response = render_page(request, "certificates/revoke.html", context, fragment="revoke-form")
     if request.htmx and request.method == "POST":
