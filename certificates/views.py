@@ -73,20 +73,16 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    brands = list(selectors.brands())
-    form = OverviewFilterForm(request.GET, brands=brands)
+    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()))
     filters = form.filters()
     paginator = Paginator(
         selectors.certificate_list(owner=request.user, **filters),
         settings.CERTIFICATES_PAGE_SIZE,
     )
     context = {
-        "brands": brands,
+        "form": form,
         "status": filters["status"],
-        "selected_brand": filters["brand"],
-        "search": filters["search"],
         "counter_tabs": selectors.COUNTER_TABS,
-        "status_filters": selectors.STATUS_FILTERS,
     }
     if not request.htmx or request.htmx.target == "counters":
         counts = selectors.certificate_counters(owner=request.user)
