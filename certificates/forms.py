@@ -33,15 +33,38 @@ MAX_CONVERT_SIZE = 256 * 1024
 KEY_ERRORS = (errors.KeyMismatchError,)
 
 
-class OverviewFilterForm(forms.Form):
-    """The overview's query string. Values it does not know are ignored, never an error."""
+SEARCH_LABEL = "Search by certificate name or domain"
 
-    status = forms.ChoiceField(required=False, choices=[("", "All Status")])
-    brand = forms.ChoiceField(required=False, choices=[("", "All Brands")])
-    q = forms.CharField(required=False, max_length=255, strip=True)
+
+class OverviewFilterForm(forms.Form):
+    """The overview's query string and the filter fields above its list.
+
+    Values it does not know are ignored, never an error.
+    """
+
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "All Status")],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    brand = forms.ChoiceField(
+        label="Brand",
+        required=False,
+        choices=[("", "All Brands")],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    q = forms.CharField(
+        label=SEARCH_LABEL,
+        required=False,
+        max_length=255,
+        strip=True,
+        widget=forms.SearchInput(attrs={"class": "form-control", "placeholder": SEARCH_LABEL}),
+    )
 
     def __init__(self, data, *, brands: list[Brand]):
-        super().__init__(data)
+        # filter-status, filter-brand, filter-q: the ids the page's labels and tests know.
+        super().__init__(data, auto_id="filter-%s")
         self.brands_by_slug = {brand.slug: brand for brand in brands}
         self.fields["status"].choices += [(tab.key, tab.label) for tab in STATUS_FILTERS]
         self.fields["brand"].choices += [(brand.slug, brand.name) for brand in brands]
@@ -49,11 +72,15 @@ class OverviewFilterForm(forms.Form):
     def filters(self) -> dict:
         """The valid part of the query: a bad status or brand falls back to all."""
         self.is_valid()
-        cleaned = self.cleaned_data
+        applied = {name: self.cleaned_data.get(name, "") for name in self.fields}
+        # Bound again to what the list is filtered by, the fields show that and no
+        # error: an ignored value shows as "All", a search too long as no search.
+        self.data = applied
+        self.full_clean()
         return {
-            "status": cleaned.get("status", ""),
-            "brand": self.brands_by_slug.get(cleaned.get("brand", "")),
-            "search": cleaned.get("q", ""),
+            "status": applied["status"],
+            "brand": self.brands_by_slug.get(applied["brand"]),
+            "search": applied["q"],
         }
 
 

@@ -121,6 +121,10 @@ class Product(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.brand} {self.validation_type} {self.get_domain_scope_display()}"
 
+    @property
+    def is_multi_domain(self) -> bool:
+        return self.domain_scope == DomainScope.MULTIPLE
+
 
 class Order(TimestampedModel):
     """A purchase: paid once, refunded (in part) when its certificates are revoked in time."""
@@ -390,6 +394,39 @@ class Certificate(TimestampedModel):
             return None
         return max((self.not_after - timezone.now()) // timedelta(days=1), 0)
 
+    @property
+    def is_uploaded(self) -> bool:
+        return self.source == Source.UPLOADED
+
+    @property
+    def is_expired(self) -> bool:
+        """Shown as expired: expired, or issued and past its end date."""
+        return self.display_status == CertificateStatus.EXPIRED
+
+    @property
+    def check_failed(self) -> bool:
+        """The check failed: the customer corrects the application and submits it again."""
+        return self.status == CertificateStatus.CHECK_FAIL
+
+    @property
+    def shows_validation_steps(self) -> bool:
+        """While it is being validated, the details page says what the validation needs."""
+        return self.status == CertificateStatus.VALIDATING
+
+    @property
+    def is_domain_validated(self) -> bool:
+        """DV: validated by a DNS record or a file; OV and EV by an operator's review."""
+        return self.validation_type == ValidationType.DV
+
+    @property
+    def revocation_needs_confirmation(self) -> bool:
+        """OV/EV: the applicant confirms by an emailed link before anything reaches the CA."""
+        return not self.is_domain_validated
+
+    @property
+    def is_multi_domain(self) -> bool:
+        return self.domain_scope == DomainScope.MULTIPLE
+
 
 class Application(TimestampedModel):
     """The request information for a console certificate, and how its validation went."""
@@ -461,6 +498,11 @@ class Application(TimestampedModel):
     @property
     def domain_list(self) -> list[str]:
         return self.domains.split()
+
+    @property
+    def validates_by_dns(self) -> bool:
+        """DV by a DNS TXT record rather than by a file on the web server."""
+        return self.validation_method == self.ValidationMethod.DNS
 
 
 class IssuedSerial(models.Model):
@@ -548,6 +590,11 @@ class RevocationRequest(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Revocation of {self.certificate}"
+
+    @property
+    def is_shown(self) -> bool:
+        """The details page shows the latest request, unless the customer cancelled it."""
+        return self.status != RevocationStatus.CANCELLED
 
     @property
     def is_overdue(self) -> bool:

@@ -58,10 +58,21 @@ class RefundTerms:
     refund_deadline: date
     # The last day to apply that still leaves the CA its business days before the deadline.
     apply_by: date
+    # The business days the CA may take from a request to the revocation.
+    ca_business_days: int
+
+    @property
+    def refund_days(self) -> int:
+        """The calendar days after issuance within which a completed revocation is refunded."""
+        return (self.refund_deadline - self.issued_on).days
 
     def refund_expected(self, today: date) -> bool:
         """Whether a request made today gets the refund if the CA takes all its time."""
         return today <= self.apply_by
+
+    def refund_ended(self, today: date) -> bool:
+        """Whether the deadline is behind: nothing completed from today on is refunded."""
+        return not self.refunds(today)
 
     def refunds(self, completed_on: date) -> bool:
         return completed_on <= self.refund_deadline
@@ -79,6 +90,7 @@ def refund_terms(
         issued_on=issued_on,
         refund_deadline=deadline,
         apply_by=last_start_for(deadline, ca_business_days, holidays),
+        ca_business_days=ca_business_days,
     )
 
 

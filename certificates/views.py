@@ -65,20 +65,16 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    brands = list(selectors.brands())
-    form = OverviewFilterForm(request.GET, brands=brands)
+    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()))
     filters = form.filters()
     paginator = Paginator(
         selectors.certificate_list(owner=request.user, **filters),
         settings.CERTIFICATES_PAGE_SIZE,
     )
     context = {
-        "brands": brands,
+        "form": form,
         "status": filters["status"],
-        "selected_brand": filters["brand"],
-        "search": filters["search"],
         "counter_tabs": selectors.COUNTER_TABS,
-        "status_filters": selectors.STATUS_FILTERS,
     }
     if not request.htmx or request.htmx.target == "counters":
         counts = selectors.certificate_counters(owner=request.user)
@@ -165,6 +161,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             selectors.certificate_details(certificate) if certificate.shows_full_details else None
         ),
         "revocation": certificate.revocation_requests.first(),
+        "revocation_statuses": RevocationStatus,
         "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
         "application": application,
         "validation_rows": selectors.validation_rows(application) if application else [],
@@ -398,14 +395,15 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             return revocation_requested(request, revocation)
+    terms = selectors.refund_terms(certificate=certificate)
+    today = timezone.localdate()
     context = {
         "certificate": certificate,
         "form": form,
-        "terms": selectors.refund_terms(certificate=certificate),
+        "terms": terms,
         "price": selectors.certificate_price(certificate=certificate),
-        "today": timezone.localdate(),
-        "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
-        "refund_days": settings.REVOCATION_REFUND_DAYS,
+        "refund_expected": terms.refund_expected(today),
+        "refund_ended": terms.refund_ended(today),
     }
     response = render_page(request, "certificates/revoke.html", context, fragment="revoke-form")
     if request.htmx and request.method == "POST":

@@ -94,6 +94,22 @@ def test_a_refund_is_expected_up_to_the_apply_by_date(today, expected):
 
 
 @pytest.mark.parametrize(
+    ("today", "expected"),
+    [("2026-02-23", False), ("2026-03-01", False), ("2026-03-02", True), ("2026-06-01", True)],
+)
+def test_the_refund_ends_after_the_deadline_day(today, expected):
+    # Deadline Sunday 1 March: a revocation completed on that day is still refunded.
+    assert terms("2026-01-30").refund_ended(d(today)) is expected
+
+
+def test_the_terms_say_the_windows_they_were_made_with():
+    # Over 29 February 2028 as over a 30-day month: the days are the setting's, not a month.
+    for issued_on in ("2026-01-30", "2028-01-31", "2026-11-30"):
+        result = terms(issued_on, {d("2026-12-25")})
+        assert (result.refund_days, result.ca_business_days) == (30, 5)
+
+
+@pytest.mark.parametrize(
     ("completed_on", "expected"),
     [
         ("2026-01-30", Decimal("150.00")),

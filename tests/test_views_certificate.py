@@ -8,6 +8,7 @@ from django.urls import reverse
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import AuditEvent, Certificate
 from tests.factories import make_certificate
+from tests.test_apply import ORGANIZATION, apply, pending
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +176,38 @@ def test_expiry_warnings_can_be_turned_off_and_on(customer_client, customer):
     customer_client.post(url, {"enabled": "on"})
     assert Certificate.objects.get(pk=certificate.pk).expiry_warnings_enabled is True
     assert AuditEvent.objects.filter(action="certificate.expiry_warnings").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("validation_type", "fields", "shown", "not_shown"),
+    [
+        ("DV", {"validation_method": "dns"}, "Add this DNS TXT record", "Publish a file"),
+        ("DV", {"validation_method": "file"}, "Publish a file", "Add this DNS TXT record"),
+        ("OV", ORGANIZATION, "An operator checks the organization", "press Verify"),
+    ],
+)
+def test_while_validating_the_details_say_what_the_validation_needs(
+    customer_client, customer, validation_type, fields, shown, not_shown
+):
+    certificate = pending(customer, validation_type)
+    apply(customer_client, certificate, **fields)
+
+    html = customer_client.get(detail_url(certificate)).content.decode()
+
+    heading = "Domain validation" if validation_type == "DV" else "Organization validation"
+    assert f'id="validation-heading">{heading}<' in html
+    assert shown in html
+    assert not_shown not in html
+
+
+@pytest.mark.parametrize(
+    ("status", "link"),
+    [(Status.PENDING_APPLICATION, "Apply"), (Status.CHECK_FAIL, "Edit and resubmit")],
+)
+def test_a_failed_check_is_offered_to_edit_and_resubmit(customer_client, customer, status, link):
+    certificate = make_certificate(customer, status=status, days_left=None)
+    apply_url = reverse("certificates:apply", args=[certificate.pk])
+
+    html = customer_client.get(detail_url(certificate)).content.decode()
+
+    assert f'href="{apply_url}">{link}</a>' in html

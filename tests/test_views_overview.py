@@ -90,6 +90,27 @@ def test_unknown_filter_values_are_ignored_not_an_error(customer_client, custome
     assert len(listed_ids(response)) == 2
 
 
+def test_the_filter_fields_show_the_filters_of_the_list(customer_client, customer):
+    make_brand("GeoTrust")
+    response = customer_client.get(
+        OVERVIEW, {"status": "check_fail", "brand": "geotrust", "q": "  shop "}
+    )
+    html = response.content.decode()
+    assert '<option value="check_fail" selected>Check Fail</option>' in html
+    assert '<option value="geotrust" selected>GeoTrust</option>' in html
+    assert 'name="q" value="shop"' in html
+
+
+def test_ignored_filter_values_show_as_all_and_no_error(customer_client, customer):
+    make_brand("GeoTrust")
+    response = customer_client.get(OVERVIEW, {"status": "nope", "brand": "nobody", "q": "x" * 300})
+    html = response.content.decode()
+    assert '<option value="" selected>All Status</option>' in html
+    assert '<option value="" selected>All Brands</option>' in html
+    assert '<input type="search" name="q" class="form-control"' in html  # no value
+    assert "aria-invalid" not in html
+
+
 @pytest.mark.parametrize(
     ("page", "expected_number"),
     [("1", 1), ("3", 3), ("4", 3), ("0", 3), ("-1", 3), ("abc", 1), ("", 1)],

@@ -28,7 +28,6 @@ from certificates.models import (
     Order,
     RevocationReason,
     RevocationRequest,
-    ValidationType,
 )
 
 CONFIRMATION_SALT = "certificates.revocation.confirm"
@@ -94,7 +93,7 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.revoke_refusal:
             raise ActionNotAllowed(locked.revoke_refusal)
-        by_email = locked.validation_type != ValidationType.DV
+        by_email = locked.revocation_needs_confirmation
         address = _confirmation_address(locked) if by_email else ""
         transition(certificate, CertificateStatus.REVOKING, actor=actor, details={"reason": reason})
         fields = (
