@@ -322,14 +322,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # The emailed revocation link carries its token in the path: never send it elsewhere.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The console's own page, with the top bar of whoever is signed in.
+CSRF_FAILURE_VIEW = "console.errors.csrf_failure"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _secure_ssl_redirect
     # CRLs, OCSP and CA certificates are fetched over plain http (the Baseline
-    # Requirements want it), so /pki/ is never redirected to https.
-    SECURE_REDIRECT_EXEMPT = [r"^pki/"]
+    # Requirements want it), so /pki/ is never redirected to https; nor are the
+    # probes, which load balancers send to the console's own plain http port.
+    SECURE_REDIRECT_EXEMPT = [r"^pki/", r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = _secure_hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure_hsts_include_subdomains
     SECURE_HSTS_PRELOAD = _secure_hsts_preload
