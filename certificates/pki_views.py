@@ -4,9 +4,11 @@ TLS clients fetch these with no session and no CSRF token, at the URLs the issue
 certificates name (certificates.pki.ca). What they serve is signed, so plain HTTP is fine.
 """
 
+import logging
+
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -14,13 +16,18 @@ from django.views.decorators.http import require_http_methods, require_safe
 from certificates import services
 from certificates.models import CertificateAuthority
 from certificates.pki.parsing import load_certificates
-from certificates.pki.revocation import ocsp_request_from_get_path
+from certificates.pki.revocation import internal_error_response, ocsp_request_from_get_path
+
+logger = logging.getLogger(__name__)
 
 Role = CertificateAuthority.Role
 
 CRL_TYPE = "application/pkix-crl"
 CERTIFICATE_TYPE = "application/pkix-cert"
 OCSP_RESPONSE_TYPE = "application/ocsp-response"
+
+# Built once, here, so that answering a failure cannot fail in turn.
+OCSP_INTERNAL_ERROR = internal_error_response()
 
 # A one-certificate OCSP request is about 100 bytes; anything near this is not one.
 MAX_OCSP_REQUEST = 8 * 1024
@@ -82,8 +89,23 @@ def ocsp(request: HttpRequest, slug: str, encoded: str = "") -> HttpResponse:
     """RFC 6960: a DER request in the POST body, or base64 in the GET URL.
 
     Anything that is not one readable request gets the OCSP malformedRequest status
-    (an empty request decodes to nothing, which is exactly that), never an HTTP error.
+    (an empty request decodes to nothing, which is exactly that), and a failure of
+    the responder itself (the database, the CA's key) the internalError status:
+    OCSP clients read DER, never an HTML error page. An unknown CA stays a 404.
     """
+    try:
+        return ocsp_answer(request, slug, encoded)
+    except Http404:
+        raise
+    except Exception:
+        logger.exception("The OCSP responder of CA %r failed; answered internalError.", slug)
+        response = HttpResponse(OCSP_INTERNAL_ERROR, content_type=OCSP_RESPONSE_TYPE)
+        # Not kept by caches: the next request may well be answered.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def ocsp_answer(request: HttpRequest, slug: str, encoded: str) -> HttpResponse:
     issuer = authority_or_404(slug, Role.ISSUING)
     if request.method == "POST":
         # Read at most one byte past the limit, so an oversized body is never held whole.

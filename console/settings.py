@@ -17,6 +17,9 @@ from environs import Env, EnvValidationError, ValidationError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# How the console's PostgreSQL connections are named (pg_stat_activity.application_name).
+DATABASE_APPLICATION_NAME = "ssl-certificates-console"
+
 # Development-only values: usable on a laptop, refused in production below.
 _DEV_SECRET_KEY = "django-insecure-local-development-only"
 # A Fernet key (32 url-safe base64 bytes) for local development only.
@@ -65,11 +68,20 @@ DEBUG = env.bool("DEBUG", True)
 SECRET_KEY = env.str("SECRET_KEY", _DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], subcast=str.strip)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [], subcast=str.strip)
+# Persistent connections, for SQLite only: on PostgreSQL the pool below keeps them.
 _database_conn_max_age = env.int("DATABASE_CONN_MAX_AGE", 60, validate=_at_least_0)
 _database = env.dj_db_url(
     "DATABASE_URL",
     f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
     conn_max_age=_database_conn_max_age,
+)
+# PostgreSQL connections come from a pool of at most DATABASE_POOL_MAX_SIZE per
+# process, whatever the number of threads; a request waits up to
+# DATABASE_POOL_TIMEOUT seconds for one before it fails.
+_database_pool_min_size = env.int("DATABASE_POOL_MIN_SIZE", 1, validate=_at_least_0)
+_database_pool_max_size = env.int("DATABASE_POOL_MAX_SIZE", 4, validate=_at_least_1)
+_database_pool_timeout = env.float(
+    "DATABASE_POOL_TIMEOUT", 10.0, validate=validate.Range(min=0, min_inclusive=False)
 )
 # Fernet keys, newest first: the first encrypts, all of them decrypt, so keys
 # can be rotated by putting a new one in front.
@@ -196,6 +208,11 @@ except EnvValidationError as error:
         )
     ) from None
 
+if _database_pool_min_size > _database_pool_max_size:
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MIN_SIZE must not be larger than DATABASE_POOL_MAX_SIZE."
+    )
+
 if not DEBUG:
     if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
         raise ImproperlyConfigured(
@@ -263,6 +280,22 @@ TEMPLATES = [
     },
 ]
 
+if _database["ENGINE"] == "django.db.backends.postgresql":
+    _database["OPTIONS"] = {
+        # Names the console's connections in pg_stat_activity; a URL's own
+        # ?application_name= wins.
+        "application_name": DATABASE_APPLICATION_NAME,
+        **_database.get("OPTIONS", {}),
+        "pool": {
+            "min_size": _database_pool_min_size,
+            "max_size": _database_pool_max_size,
+            "timeout": _database_pool_timeout,
+        },
+    }
+    # Django's pool refuses persistent connections: closing one gives it back.
+    _database["CONN_MAX_AGE"] = 0
+    # The pool checks a connection before lending it, so a dropped one is replaced.
+    _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -308,14 +341,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # The emailed revocation link carries its token in the path: never send it elsewhere.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The console's own page, with the top bar of whoever is signed in.
+CSRF_FAILURE_VIEW = "console.errors.csrf_failure"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _secure_ssl_redirect
     # CRLs, OCSP and CA certificates are fetched over plain http (the Baseline
-    # Requirements want it), so /pki/ is never redirected to https.
-    SECURE_REDIRECT_EXEMPT = [r"^pki/"]
+    # Requirements want it), so /pki/ is never redirected to https; nor are the
+    # probes, which load balancers send to the console's own plain http port.
+    SECURE_REDIRECT_EXEMPT = [r"^pki/", r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = _secure_hsts_seconds
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure_hsts_include_subdomains
     SECURE_HSTS_PRELOAD = _secure_hsts_preload

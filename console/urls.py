@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from certificates import views as certificate_views
+from console import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="certificates:overview"), name="home"),
@@ -20,4 +21,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Public, for load balancers: the process answers; it can serve (database, migrations).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -170,7 +170,9 @@ def test_dry_run_reports_what_would_expire_and_changes_nothing(customer):
         assert f"would expire certificate {certificate.pk} " in out
 
 
-@pytest.mark.django_db
+# manage.py closes every connection when it ends, as cron runs it; no test
+# transaction may be open around it then (the pool would roll it back).
+@pytest.mark.django_db(transaction=True)
 def test_expire_certificates_prints_a_one_line_summary_and_exits_zero(customer, capsys):
     make_certificates(customer, 3, status=Status.ISSUED, days_left=-1)
 
@@ -201,7 +203,9 @@ def test_expire_certificates_failing_says_how_far_it_got(customer, monkeypatch):
     assert Counter(statuses().values()) == {Status.EXPIRED: 2, Status.ISSUED: 1}
 
 
-@pytest.mark.django_db
+# manage.py closes every connection when it ends, as cron runs it; no test
+# transaction may be open around it then (the pool would roll it back).
+@pytest.mark.django_db(transaction=True)
 def test_expire_certificates_failing_exits_nonzero(customer, monkeypatch, capsys):
     make_certificates(customer, 1, status=Status.ISSUED, days_left=-1)
 

@@ -208,6 +208,9 @@ def test_a_run_dying_between_claim_and_send_never_sends_that_warning(alice, monk
     assert notices() == {(certificate.pk, 15): False, (certificate.pk, 30): False}
 
 
+# manage.py closes every connection when it ends, as cron runs it; no test
+# transaction may be open around it then (the pool would roll it back).
+@pytest.mark.django_db(transaction=True)
 def test_notify_expiring_command_prints_a_summary_and_exits_zero(alice, capsys):
     ending_in(alice, 10)
     ending_in(alice, 12)

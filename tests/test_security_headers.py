@@ -180,6 +180,7 @@ print(json.dumps({
     "https_page": answer("/certificates/", True),
     "http_page": answer("/certificates/", False),
     "http_crl": answer("/pki/digicert/crl.der", False),
+    "http_probes": [answer(path, False)["status"] for path in ("/healthz", "/readyz")],
 }))
 """
 
@@ -195,3 +196,5 @@ def test_production_sends_hsts_redirects_to_https_and_keeps_cookies_secure():
     assert facts["http_page"]["location"] == "https://certs.example.com/certificates/"
     # CRLs and OCSP stay on plain http, where TLS clients fetch them.
     assert facts["http_crl"]["status"] == 200
+    # So do the load balancers' probes, sent to the console's own port.
+    assert facts["http_probes"] == [200, 200]

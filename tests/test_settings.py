@@ -65,6 +65,9 @@ def test_revocation_holidays_are_read_as_iso_dates():
         ("CERTIFICATES_PAGE_SIZE", "0", "greater than or equal to 1"),
         ("DEBUG", "maybe", "Not a valid boolean"),
         ("KEY_ENCRYPTION_KEYS", "not-a-fernet-key", "must be comma-separated Fernet keys"),
+        ("KEY_ENCRYPTION_KEYS", "notakey", "must be comma-separated Fernet keys"),
+        # A good key first does not let a bad one after it through.
+        ("KEY_ENCRYPTION_KEYS", f"{'A' * 43}=,notakey", "must be comma-separated Fernet keys"),
         ("REVOCATION_HOLIDAYS", "2026-13-01", "must be comma-separated ISO dates"),
         ("DATABASE_URL", "postgres://user:pass@host:port/certs", "Not a valid database URL"),
         ("DATABASE_URL", "nonsense", "Not a valid database URL"),
@@ -86,6 +89,26 @@ def test_a_malformed_value_stops_start_up_naming_the_variable(variable, value, r
     assert reason in last_line
     # No parser's own ValueError traceback above it either.
     assert "ValueError" not in result.stderr
+
+
+def test_check_deploy_refuses_a_key_that_is_not_a_fernet_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": "a-real-secret-" * 4,
+            "KEY_ENCRYPTION_KEYS": "notakey",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: KEY_ENCRYPTION_KEYS must be comma-separated Fernet keys" in (
+        result.stderr
+    )
+    assert "notakey" not in result.stderr
 
 
 def test_every_malformed_value_is_named_at_once_and_none_is_shown():

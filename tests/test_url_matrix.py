@@ -80,6 +80,9 @@ RULES: dict[str, Rule] = {
     "login": Rule(PUBLIC, GET_POST),
     "logout": Rule(CUSTOMER, POST),
     "admin:login": Rule(PUBLIC, GET_POST),
+    # Load balancers' probes: plain text, no session, nothing written.
+    "healthz": Rule(PUBLIC),
+    "readyz": Rule(PUBLIC),
 }
 
 # Everything else under /admin/ is for operators, whatever the admin grows.

@@ -322,6 +322,11 @@ def _nonce(request: ocsp.OCSPRequest) -> x509.OCSPNonce | None:
         return None
 
 
+def internal_error_response() -> bytes:
+    """The OCSP answer to a request the responder failed on (RFC 6960 internalError)."""
+    return _error_response(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+
+
 def _error_response(status: ocsp.OCSPResponseStatus) -> bytes:
     response = ocsp.OCSPResponseBuilder.build_unsuccessful(status)
     return response.public_bytes(serialization.Encoding.DER)

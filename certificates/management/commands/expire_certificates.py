@@ -1,21 +1,15 @@
-import argparse
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from certificates.expiry import DEFAULT_BATCH_SIZE, due_for_expiry, expire_due
-
-
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+from certificates.management.batch_output import (
+    ProgressLine,
+    add_batch_options,
+    plural,
+    stopped,
+)
 
 
 class Command(BaseCommand):
@@ -25,16 +19,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
+        add_batch_options(
+            parser,
             default=DEFAULT_BATCH_SIZE,
-            help=f"Certificates per transaction (default {DEFAULT_BATCH_SIZE}).",
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Count (and with -v 2 list) the certificates that would expire; change nothing.",
+            unit="Certificates",
+            dry_run="Count (and with -v 2 list) the certificates that would expire; "
+            "change nothing.",
         )
 
     def handle(self, *args, batch_size: int, dry_run: bool, verbosity: int, **options):
@@ -45,29 +35,21 @@ class Command(BaseCommand):
             return
 
         done = 0
-        show_progress = self.stderr.isatty()
-        total = due_for_expiry(now=now).count() if show_progress else 0
+        progress = ProgressLine(self.stderr)
+        total = due_for_expiry(now=now).count() if progress.enabled else 0
 
         def on_batch(expired: int) -> None:
             nonlocal done
             done = expired
-            if show_progress:
-                # Another host may be expiring some of them, so this can end below the total.
-                self.stderr.write(
-                    f"\rExpiring: {done:,} of about {total:,}", style_func=str, ending=""
-                )
-                self.stderr.flush()
+            # Another host may be expiring some of them, so this can end below the total.
+            progress.show(f"Expiring: {done:,} of about {total:,}")
 
         try:
             expire_due(now=now, batch_size=batch_size, on_batch=on_batch)
         except Exception as error:
-            raise CommandError(
-                f"Stopped after expiring {plural(done, 'certificate')}: {error}. "
-                "Run it again to finish; batches already done stay done."
-            ) from error
+            raise stopped(f"expiring {plural(done, 'certificate')}", error) from error
         finally:
-            if show_progress and done:
-                self.stderr.write("", style_func=str, ending="\n")
+            progress.end()
         seconds = time.monotonic() - started
         self.stdout.write(f"Expired {plural(done, 'certificate')} in {seconds:.1f}s.")
 

@@ -4,10 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates.expiry_warnings import notify_expiring
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+from certificates.management.batch_output import plural
 
 
 class Command(BaseCommand):
