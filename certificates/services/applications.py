@@ -126,8 +126,8 @@ def approve_application(*, certificate: Certificate, actor) -> Certificate:
     """An operator found the organization real: issue the OV/EV certificate."""
     if certificate.validation_type == ValidationType.DV:
         raise ActionNotAllowed("DV certificates are issued by their domain validation.")
-    # Refused before signing, so the CA signs nothing for an application that is not
-    # waiting; the transition checks again under the row lock.
+    # The operator's own wording for a stale page; issue_certificate checks the status
+    # again under the row lock before it signs.
     if certificate.status != CertificateStatus.VALIDATING:
         raise ActionNotAllowed(
             f"Only an application waiting for review can be approved; this certificate is "
