@@ -226,6 +226,9 @@ class Certificate(TimestampedModel):
     issuer = models.CharField(max_length=1000, blank=True)
     serial = models.CharField(max_length=64, blank=True)
     fingerprint_sha256 = models.CharField(max_length=95, blank=True)
+    # The SHA-256 of the certificate's SubjectPublicKeyInfo (hex): finds every
+    # certificate of a key, across customers, when the key is compromised.
+    public_key_sha256 = models.CharField(max_length=64, blank=True)
     key_algorithm = models.CharField(max_length=32, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
@@ -267,6 +270,7 @@ class Certificate(TimestampedModel):
             models.Index(fields=["status", "not_after"], name="cert_status_not_after"),
             models.Index(fields=["serial"], name="cert_serial"),
             models.Index(fields=["fingerprint_sha256"], name="cert_fingerprint"),
+            models.Index(fields=["public_key_sha256"], name="cert_public_key"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -660,3 +664,27 @@ class ExpiryNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold_days}-day warning for certificate {self.certificate_id}"
+
+
+class CompromisedKey(models.Model):
+    """A key known to be compromised: no certificate is signed for it again.
+
+    Keyed by the SHA-256 of its SubjectPublicKeyInfo, across all customers
+    (see certificates.compromised_keys).
+    """
+
+    class Source(models.TextChoices):
+        REVOCATION = "revocation", "Revoked for key compromise"
+        REPORT = "report", "Reported with proof of possession"
+        ACME = "acme", "Revoked through ACME with the certificate's key"
+
+    public_key_sha256 = models.CharField(max_length=64, unique=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    listed_at = models.DateTimeField(default=timezone.now)
+    # The certificate whose revocation or report put the key here, if any.
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"compromised key {self.public_key_sha256[:16]}..."

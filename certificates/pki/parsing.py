@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -407,6 +408,11 @@ def public_keys_match(a: KeyLike, b: KeyLike) -> bool:
     return _public_key_der(a) == _public_key_der(b)
 
 
+def public_key_sha256(key: KeyLike) -> str:
+    """The SHA-256 of a key's SubjectPublicKeyInfo in hex: one key across certificates."""
+    return hashlib.sha256(_public_key_der(key)).hexdigest()
+
+
 def _public_key_der(key: KeyLike) -> bytes:
     public_key = key.public_key() if hasattr(key, "public_key") else key
     return public_key.public_bytes(
@@ -437,6 +443,7 @@ class CertificateInfo:
     organization: str
     serial: str
     fingerprint_sha256: str
+    public_key_sha256: str
     not_before: datetime
     not_after: datetime
     key_algorithm: str
@@ -460,6 +467,7 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         organization=_name_attribute(cert.subject, NameOID.ORGANIZATION_NAME),
         serial=format(cert.serial_number, "X"),
         fingerprint_sha256=":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256())),
+        public_key_sha256=public_key_sha256(cert),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         key_algorithm=key_algorithm,

@@ -25,6 +25,7 @@ def fields_read_from(info: CertificateInfo) -> dict:
         "issuer": info.issuer,
         "serial": info.serial,
         "fingerprint_sha256": info.fingerprint_sha256,
+        "public_key_sha256": info.public_key_sha256,
         "key_algorithm": info.key_description,
         "not_before": info.not_before,
         "not_after": info.not_after,
