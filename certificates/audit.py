@@ -1,11 +1,33 @@
 """Writes the audit log. Nothing in it is ever updated or deleted."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from django.db import models
 
 from certificates.models import AuditEvent
+
+# What every event written now adds about its actor (the API token that acted, ...).
+_actor_details: ContextVar[Mapping[str, Any]] = ContextVar(
+    "actor_details", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def actor_details(**details: Any) -> Iterator[None]:
+    """Within this block, every event also records these details of who acted.
+
+    The doors other than the console (the API) say so once here, and the services
+    they call write the same events as for the console, with this added.
+    """
+    reset = _actor_details.set({**_actor_details.get(), **details})
+    try:
+        yield
+    finally:
+        _actor_details.reset(reset)
 
 
 def build_event(
@@ -24,7 +46,7 @@ def build_event(
         object_type=target._meta.label,
         object_id=str(target.pk),
         object_repr=str(target)[:255],
-        details=dict(details or {}),
+        details={**(details or {}), **_actor_details.get()},
     )
 
 

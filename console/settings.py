@@ -187,6 +187,9 @@ _revocation_holidays = env.list(
 # passed, or at once after a revocation. OCSP answers are valid this many hours.
 PKI_CRL_VALIDITY_HOURS = env.int("PKI_CRL_VALIDITY_HOURS", 24, validate=_at_least_1)
 PKI_OCSP_VALIDITY_HOURS = env.int("PKI_OCSP_VALIDITY_HOURS", 12, validate=_at_least_1)
+# Requests a minute that one API token may send; more are answered 429 with Retry-After.
+# Counted in the cache: with several processes, give them a shared one (Redis).
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", 120, validate=_at_least_1)
 _log_level = env.log_level("LOG_LEVEL", "INFO")
 _signin_failure_limit = env.int("SIGNIN_FAILURE_LIMIT", 5, validate=_at_least_1)
 _signin_lockout_minutes = env.int("SIGNIN_LOCKOUT_MINUTES", 15, validate=_at_least_1)
@@ -241,6 +244,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "certificates",
+    "api",
+    # Only for the Swagger UI assets it ships, served as the console's own static files.
+    "ninja",
     "axes",
 ]
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.urls import console_urlpatterns as api_token_urls
 from certificates import views as certificate_views
 from console import health
 
@@ -18,6 +19,9 @@ urlpatterns = [
     ),
     # Public: the CA certificates, CRLs and OCSP at the URLs issued certificates name.
     path("pki/", include("certificates.pki_urls")),
+    # The JSON API (token authentication) and the console page that makes its tokens.
+    path("api/", include("api.urls")),
+    path("api-tokens/", include(api_token_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 overview: the counters, tabs and filtered list. details: the details page's reads.
 purchase: what is on sale and its price. brands: brands listed, on sale, by issuer.
 revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
+orders: a customer's orders with their refunds, and the audit events of their certificates.
 operators: the operators' queues (review, with the CA, overdue, orders to refund), when a
 certificate was first issued, and the refund a revocation completed on a day brings.
 """
@@ -29,6 +30,7 @@ from certificates.selectors.operators import (
     revocation_with_the_ca,
     with_revocations_with_the_ca,
 )
+from certificates.selectors.orders import certificate_events, customer_orders
 from certificates.selectors.overview import (
     COUNTER_TABS,
     STATUS_FILTERS,
@@ -77,10 +79,12 @@ __all__ = [
     "brands",
     "brands_on_sale",
     "certificate_counters",
+    "certificate_events",
     "certificate_details",
     "certificate_list",
     "certificate_price",
     "check_purchase",
+    "customer_orders",
     "first_issued_at",
     "is_waiting_for_review",
     "order_with_a_revocation_with_the_ca",
