@@ -19,6 +19,13 @@ from tests.url_walk import Endpoint, World, changed, endpoints, snapshot
 pytestmark = pytest.mark.django_db
 
 CUSTOMER, STAFF, PUBLIC = "customer", "staff", "public"
+# The JSON API: a personal token only. A signed-in session is not one, so a browser
+# (signed in or not) gets 401 from every operation; tests/api/ checks what tokens may do.
+TOKEN = "token"
+API_EXEMPT = (
+    "the API authenticates by bearer token alone and no cookie stands for one, so a "
+    "cross-site request cannot act as anybody"
+)
 OCSP_EXEMPT = (
     "OCSP clients POST DER requests with no session or token; the answer is signed and "
     "changes nothing"
@@ -29,7 +36,8 @@ OCSP_EXEMPT = (
 class Rule:
     """Who may use a URL and what it may do.
 
-    access: "customer" (signed in), "staff" (operators, the admin) or "public".
+    access: "customer" (signed in), "staff" (operators, the admin), "token" (the API) or
+    "public".
     methods: the methods its view takes; others are 405.
     ok: the status of a GET by someone allowed (None: anything but an error or sign-in).
     owned: its pk is a certificate, so another customer's is a 404.
@@ -83,7 +91,40 @@ RULES: dict[str, Rule] = {
     # Load balancers' probes: plain text, no session, nothing written.
     "healthz": Rule(PUBLIC),
     "readyz": Rule(PUBLIC),
+    # Personal API tokens: the token page and its revoke button (tests/api/ checks owners).
+    "api_tokens": Rule(CUSTOMER, GET_POST),
+    "revoke_api_token": Rule(CUSTOMER, POST),
+    # The API's description and docs are public: they describe, they reveal nothing.
+    "api-v1:openapi-json": Rule(PUBLIC),
+    "api-v1:openapi-view": Rule(PUBLIC),
+    "api-v1:problem_type": Rule(PUBLIC, csrf_exempt=API_EXEMPT),
+    # Ninja's root, only there to name the API's base URL: nothing is at it.
+    "api-v1:api-root": Rule(PUBLIC, GET_POST, ok=404),
 }
+
+# The API's operations, by the methods of their path (each path's view takes them all).
+API_PATH_METHODS = {
+    ("GET",): ["counters", "download", "certificate_events", "events", "products", "order"],
+    GET_POST: [
+        "list_certificates",
+        "upload_certificate",
+        "verify",
+        "validation",
+        "purchase",
+        "orders",
+    ],
+    ("GET", "DELETE"): ["certificate_details", "delete_certificate"],
+    ("PUT",): ["apply"],
+    POST: ["withdraw"],
+    ("POST", "DELETE"): ["revoke", "cancel_revocation"],
+}
+RULES.update(
+    {
+        f"api-v1:{name}": Rule(TOKEN, methods, ok=401, csrf_exempt=API_EXEMPT)
+        for methods, names in API_PATH_METHODS.items()
+        for name in names
+    }
+)
 
 # Everything else under /admin/ is for operators, whatever the admin grows.
 PREFIX_RULES: list[tuple[str, Rule]] = [
@@ -197,7 +238,10 @@ def test_another_customers_certificates_are_404(world):
 
 
 def who_may(rule: Rule) -> str:
-    return {CUSTOMER: "customer", STAFF: "staff", PUBLIC: "anonymous"}[rule.access]
+    # The API is tried with a signed-in session, which must not authenticate it.
+    return {CUSTOMER: "customer", STAFF: "staff", PUBLIC: "anonymous", TOKEN: "customer"}[
+        rule.access
+    ]
 
 
 def test_every_post_without_a_csrf_token_is_refused(world):

@@ -130,7 +130,12 @@ class World:
             "url": "no-such-page/",
             "content_type_id": str(ContentType.objects.get_for_model(Certificate).pk),
             "id": str(self.customer.pk),
+            # The API's parameters.
+            "certificate_id": str(self.certificate.pk),
+            "order_id": str(self.certificate.order_id),
         }
+        if endpoint.name == "api-v1:problem_type":
+            values["slug"] = "not-allowed"
         model_route = ADMIN_MODEL_ROUTE.match(endpoint.route)
         if endpoint.name == "admin:view_on_site":
             values["object_id"] = str(self.certificate.pk)
