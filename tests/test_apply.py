@@ -344,17 +344,6 @@ def test_withdrawing_returns_to_pending(customer_client, customer):
 # --- DV: verify against a real DNS server on loopback --------------------------------------
 
 
-@pytest.fixture
-def dv_settings(settings, dns_server, http_server):
-    settings.DV_NAMESERVERS = [dns_server.host]
-    settings.DV_DNS_PORT = dns_server.port
-    settings.DV_HTTP_PORT = http_server.port
-    settings.DV_CHECK_TIMEOUT = 1.0
-    # The test servers listen on loopback, which the file check refuses unless allowed.
-    settings.DV_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
-    return settings
-
-
 def verify(client, certificate):
     return client.post(reverse("certificates:verify", args=[certificate.pk]))
 
