@@ -29,7 +29,7 @@ from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
 router = Router()
 
 READ_ERRORS = {401: Problem, 404: Problem, 422: Problem, 429: Problem}
-WRITE_ERRORS = {**READ_ERRORS, 403: Problem, 409: Problem}
+WRITE_ERRORS = {**READ_ERRORS, 400: Problem, 403: Problem, 409: Problem}
 
 
 @contextmanager

@@ -29,6 +29,11 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "Some values are missing or wrong; `errors` names the field of each message "
         "(null for the request as a whole). Nothing was changed.",
     ),
+    "malformed-request": ProblemType(
+        400,
+        "The request body is not JSON",
+        "Send the body as JSON (`Content-Type: application/json`). Nothing was changed.",
+    ),
     "not-allowed": ProblemType(
         409,
         "This action is not allowed now",

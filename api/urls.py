@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from api import views
+from api.problems import problem
 from api.v1 import api
 
 # The API authenticates by token, never by the sign-in session: none of its URLs
@@ -10,8 +13,17 @@ api_patterns, api_app_name, api_namespace = api.urls
 for pattern in api_patterns:
     pattern.callback = login_not_required(pattern.callback)
 
+
+@login_not_required
+@csrf_exempt
+def no_such_operation(request: HttpRequest, rest: str) -> JsonResponse:
+    """Under /api/, a URL that names no operation is a problem document too, not a page."""
+    return problem("not-found", "There is no such API operation, or no such object.")
+
+
 urlpatterns = [
     path("v1/", (api_patterns, api_app_name, api_namespace)),
+    re_path(r"^(?P<rest>.*)$", no_such_operation, name="api_not_found"),
 ]
 
 console_urlpatterns = [

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.openapi.docs import Swagger
 
@@ -58,6 +58,12 @@ def schema_validation_error(request: HttpRequest, exc: SchemaValidationError):
 def not_found(request: HttpRequest, exc: Http404):
     message = str(exc) if exc.args and "matches the given query" not in str(exc) else ""
     return problem("not-found", message or "There is no such object in your account.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    # Ninja's own refusals: the only one that reaches here is a body it cannot parse.
+    return problem("malformed-request", exc.message)
 
 
 @api.exception_handler(AuthenticationError)
