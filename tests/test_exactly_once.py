@@ -7,6 +7,7 @@ request got a server error: the others get an ordinary answer. PostgreSQL only,
 since SQLite lets one writer in at a time and so cannot show a race.
 """
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -218,3 +219,84 @@ def test_completing_a_revocation_in_the_admin_revokes_once(customer, operator_us
     url = reverse("admin:certificates_revocationrequest_changelist")
     statuses = fire(operator_user, url, data)
     assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+
+
+# --- The JSON API: the same actions through a token, N at once ---------------------------
+
+
+def fire_api(user, method: str, path: str, body: dict | None = None, headers=None) -> list[int]:
+    """Send the same API request `N` times at once with one read-write token of `user`."""
+    from api import tokens
+
+    _, secret = tokens.create_api_token(owner=user, label=f"race-{path}"[:64], scope="write")
+    barrier = threading.Barrier(N)
+    statuses: list[int] = []
+
+    def run() -> None:
+        client = Client(raise_request_exception=False)
+        try:
+            barrier.wait()
+            response = client.generic(
+                method,
+                f"/api/v1{path}",
+                data=json.dumps(body) if body is not None else "",
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {secret}", **(headers or {})},
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(N)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+@pytest.fixture
+def api_settings(settings):
+    settings.API_RATE_LIMIT = 1000
+    return settings
+
+
+def test_api_purchase_with_one_idempotency_key_makes_one_order(customer, api_settings):
+    make_product()
+    body = {"brand": "digicert", "validation_type": "DV", "domain_scope": "single"}
+    statuses = fire_api(customer, "POST", "/orders", body, {"Idempotency-Key": "deploy-7"})
+    assert_once(statuses, lambda: Order.objects.filter(customer=customer).count())
+    assert sorted(statuses) == [200] * (N - 1) + [201]
+    assert Certificate.objects.filter(owner=customer).count() == 1
+
+
+def test_api_upload_of_one_certificate_keeps_one(customer, rsa_leaf, intermediate_ca, api_settings):
+    body = {
+        "name": "shop",
+        "certificate": rsa_leaf.cert_pem + intermediate_ca.cert_pem,
+        "key": rsa_leaf.key_pem,
+    }
+    statuses = fire_api(customer, "POST", "/certificates", body)
+    assert_once(statuses, lambda: Certificate.objects.filter(owner=customer).count())
+
+
+def test_api_delete_writes_one_delete(customer, api_settings):
+    certificate = make_certificate(customer, status=Status.EXPIRED, days_left=-3)
+    statuses = fire_api(customer, "DELETE", f"/certificates/{certificate.pk}")
+    assert_once(statuses, events("certificate.delete"))
+
+
+def test_api_revoke_makes_one_request(customer, api_settings):
+    certificate = issue_real_certificate(customer, "DV")
+    statuses = fire_api(
+        customer, "POST", f"/certificates/{certificate.pk}/revocation", {"reason": 4}
+    )
+    assert_once(statuses, lambda: RevocationRequest.objects.count())
+
+
+def test_revoking_an_api_token_revokes_it_once(customer):
+    from api import tokens
+
+    token, _ = tokens.create_api_token(owner=customer, label="ci", scope="read")
+    statuses = fire(customer, reverse("revoke_api_token", args=[token.pk]), {})
+    assert_once(statuses, events("api_token.revoke"))

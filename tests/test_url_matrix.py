@@ -100,6 +100,8 @@ RULES: dict[str, Rule] = {
     "api-v1:problem_type": Rule(PUBLIC, csrf_exempt=API_EXEMPT),
     # Ninja's root, only there to name the API's base URL: nothing is at it.
     "api-v1:api-root": Rule(PUBLIC, GET_POST, ok=404),
+    # Any other URL under /api/: a 404 problem document, not the console's page.
+    "api_not_found": Rule(PUBLIC, GET_POST, ok=404, csrf_exempt=API_EXEMPT),
 }
 
 # The API's operations, by the methods of their path (each path's view takes them all).

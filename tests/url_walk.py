@@ -133,6 +133,7 @@ class World:
             # The API's parameters.
             "certificate_id": str(self.certificate.pk),
             "order_id": str(self.certificate.order_id),
+            "rest": "no-such-operation",
         }
         if endpoint.name == "api-v1:problem_type":
             values["slug"] = "not-allowed"

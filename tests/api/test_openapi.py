@@ -103,6 +103,9 @@ def bearer(request, customer, settings) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
+# Through WSGI each request ends by giving its connection back (to the pool on
+# PostgreSQL), which a test transaction around the requests would not survive.
+@pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @hypothesis_settings(
     max_examples=8,
