@@ -107,7 +107,7 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import expire, issuance, notify, overview, revocation, upload
+    from bench import api, expire, issuance, notify, overview, revocation, upload
     from bench.data import analyze, make_brands
     from bench.report import print_table, step
 
@@ -146,6 +146,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     rows = []
     with step("overview and search"):
         rows += overview.measure(customers, repeat=arguments.repeat, show_plans=arguments.explain)
+    with step("API list"):
+        rows += api.measure(customers, repeat=arguments.repeat)
     rows += expire.measure(
         total=arguments.expire_total, due=arguments.expire_due, database_url=database_url
     )
