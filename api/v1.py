@@ -13,9 +13,38 @@ from api.problems import PROBLEM_CONTENT_TYPE, field_errors, invalid, problem, s
 from certificates.errors import ActionNotAllowed
 
 
+def _links(parameter: str, value: str, *operations: str) -> dict:
+    return {
+        name: {"operationId": f"api_endpoints_{name}", "parameters": {parameter: value}}
+        for name in operations
+    }
+
+
+# OpenAPI links (what a created object's id opens next), by operation and status.
+LINKS = {
+    ("api_endpoints_upload_certificate", "201"): _links(
+        "certificate_id",
+        "$response.body#/id",
+        "certificate_details",
+        "certificate_events",
+        "delete_certificate",
+    ),
+    ("api_endpoints_purchase", "201"): {
+        **_links("order_id", "$response.body#/id", "order"),
+        **_links(
+            "certificate_id",
+            "$response.body#/certificates/0",
+            "certificate_details",
+            "delete_certificate",
+        ),
+    },
+}
+
+
 class ConsoleAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """Refusals are documented as what they are: application/problem+json."""
+        """Refusals are documented as what they are (application/problem+json), and what a
+        new object's id leads to as OpenAPI links."""
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
@@ -23,6 +52,9 @@ class ConsoleAPI(NinjaAPI):
                     content = answer.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+                    links = LINKS.get((operation.get("operationId"), status))
+                    if links:
+                        answer["links"] = links
         return schema
 
 

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from api import tokens
+from certificates.models import Certificate, Order
 from console.wsgi import application
 from tests.factories import make_product
 from tests.issuance import issue_real_certificate
@@ -115,3 +116,65 @@ def bearer(request, customer, settings) -> dict:
 )
 def test_schemathesis_finds_no_server_error_and_every_answer_matches(case, api_world, bearer):
     case.call_and_validate(headers=bearer, checks=CHECKS)
+
+
+# --- Stateful: create, then read and delete what was created, by the links -------------
+
+
+@schema.hook
+def map_body(context, body):
+    """A valid purchase: random bodies only ever get 422, and nothing would be created."""
+    operation = context.operation
+    if operation is None or operation.method.upper() != "POST":
+        return body
+    if operation.path == "/api/v1/orders":
+        return {"brand": "digicert", "validation_type": "DV", "domain_scope": "single"}
+    return body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_follows_the_links_from_a_purchase(api_world, customer, settings):
+    from hypothesis.stateful import run_state_machine_as_test
+
+    settings.API_RATE_LIMIT = 100_000
+    _, secret = tokens.create_api_token(owner=customer, label="stateful", scope="write")
+    followed = []
+    orders_before = set(Order.objects.values_list("pk", flat=True))
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {secret}"}}
+
+        def teardown(self):
+            # Each scenario starts from the same world, or hypothesis's replays of it
+            # would find other objects and choose other steps.
+            made = Order.objects.exclude(pk__in=orders_before)
+            Certificate.objects.filter(order__in=made).delete()
+            made.delete()
+            super().teardown()
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            followed.append((case.operation.method.upper(), case.operation.path))
+            # The token is put in here, over the header schemathesis made up, which its
+            # ignored_auth check would take for a made-up token accepted.
+            case.validate_response(
+                response, checks=[check for check in CHECKS if check is not ignored_auth]
+            )
+
+    run_state_machine_as_test(
+        Workflow,
+        settings=hypothesis_settings(
+            max_examples=15,
+            stateful_step_count=4,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    # Bought, then the order and its certificate read, and its deletion tried (refused:
+    # it waits for its application), each through a link of the purchase's answer.
+    assert ("POST", "/api/v1/orders") in followed
+    assert {
+        ("GET", "/api/v1/orders/{order_id}"),
+        ("GET", "/api/v1/certificates/{certificate_id}"),
+        ("DELETE", "/api/v1/certificates/{certificate_id}"),
+    } & set(followed)
