@@ -412,13 +412,13 @@ def test_delete_removes_what_may_go_and_refuses_the_rest(write_api, customer):
 
 
 def test_products_list_what_is_on_sale_with_prices(read_api):
-    make_product()
+    on_sale = make_product()
     withdrawn = make_product(validation_type="OV")
     withdrawn.is_active = False
     withdrawn.save()
     assert read_api.get("/products").json() == [
         {
-            "id": 1,
+            "id": on_sale.pk,
             "brand": "digicert",
             "brand_name": "DigiCert",
             "validation_type": "DV",
