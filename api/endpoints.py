@@ -6,7 +6,7 @@ object is looked up within the token owner's account: another customer's is 404.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from ninja import Header, Query, Router, Status
 
 from api import schemas
 from api.auth import READ, WRITE
-from api.pagination import Page, next_link, paginate
+from api.pagination import next_link, paginate
 from api.problems import PROBLEM_TYPES, Problem, form_errors, invalid, type_uri
 from certificates import audit, selectors, services
 from certificates.errors import ActionNotAllowed
@@ -49,11 +49,20 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
     )
 
 
-def with_link(request: HttpRequest, page: Page, body: dict, response: HttpResponse) -> dict:
+class PageQuery(schemas.Schema):
+    cursor: str = ""
+    limit: int = 20
+
+
+def one_page(
+    request: HttpRequest, response: HttpResponse, rows, query: PageQuery, out: Callable
+) -> dict:
+    """A page of `rows` as `out` shows each, with the next page in the Link header."""
+    page = paginate(rows, cursor=query.cursor, limit=query.limit)
     link = next_link(request, page)
     if link:
         response["Link"] = link
-    return body
+    return {"items": [out(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
 # --- Representations --------------------------------------------------------------------
@@ -191,12 +200,10 @@ def counters(request: HttpRequest):
     }
 
 
-class CertificateFilters(schemas.Schema):
+class CertificateFilters(PageQuery):
     status: str = ""
     brand: str = ""
     q: str = ""
-    cursor: str = ""
-    limit: int = 20
 
 
 @router.get(
@@ -229,12 +236,7 @@ def list_certificates(
     certificates = selectors.certificate_list(
         owner=owner(request), status=filters.status, brand=brand, search=filters.q.strip()
     )
-    page = paginate(certificates, cursor=filters.cursor, limit=filters.limit)
-    body = {
-        "items": [certificate_out(c) for c in page.items],
-        "next_cursor": page.next_cursor,
-    }
-    return with_link(request, page, body, response)
+    return one_page(request, response, certificates, filters, certificate_out)
 
 
 @router.post(
@@ -408,11 +410,6 @@ def cancel_revocation(request: HttpRequest, certificate_id: int):
     return Status(204, None)
 
 
-class EventFilters(schemas.Schema):
-    cursor: str = ""
-    limit: int = 20
-
-
 @router.get(
     "/certificates/{int:certificate_id}/events",
     response={200: schemas.EventPage, **READ_ERRORS},
@@ -420,24 +417,19 @@ class EventFilters(schemas.Schema):
     tags=["audit"],
 )
 def certificate_events(
-    request: HttpRequest, response: HttpResponse, certificate_id: int, page: Query[EventFilters]
+    request: HttpRequest, response: HttpResponse, certificate_id: int, page: Query[PageQuery]
 ):
     """One certificate's audit events, newest first."""
     certificate = owned_certificate(request, certificate_id)
     events = selectors.certificate_events(owner=owner(request), certificate=certificate)
-    found = paginate(events, cursor=page.cursor, limit=page.limit)
-    body = {"items": [event_out(e) for e in found.items], "next_cursor": found.next_cursor}
-    return with_link(request, found, body, response)
+    return one_page(request, response, events, page, event_out)
 
 
 @router.get("/events", response={200: schemas.EventPage, **READ_ERRORS}, auth=READ, tags=["audit"])
-def events(request: HttpRequest, response: HttpResponse, page: Query[EventFilters]):
+def events(request: HttpRequest, response: HttpResponse, page: Query[PageQuery]):
     """The audit events of all your certificates (deleted ones too), newest first."""
-    found = paginate(
-        selectors.certificate_events(owner=owner(request)), cursor=page.cursor, limit=page.limit
-    )
-    body = {"items": [event_out(e) for e in found.items], "next_cursor": found.next_cursor}
-    return with_link(request, found, body, response)
+    rows = selectors.certificate_events(owner=owner(request))
+    return one_page(request, response, rows, page, event_out)
 
 
 # --- Products and orders ----------------------------------------------------------------
@@ -502,19 +494,11 @@ def purchase(
     return Status(200 if paid.repeated else 201, order_out(order))
 
 
-class OrderFilters(schemas.Schema):
-    cursor: str = ""
-    limit: int = 20
-
-
 @router.get("/orders", response={200: schemas.OrderPage, **READ_ERRORS}, auth=READ, tags=["orders"])
-def orders(request: HttpRequest, response: HttpResponse, page: Query[OrderFilters]):
+def orders(request: HttpRequest, response: HttpResponse, page: Query[PageQuery]):
     """Your orders, newest first, with their certificates and refunds."""
-    found = paginate(
-        selectors.customer_orders(customer=owner(request)), cursor=page.cursor, limit=page.limit
-    )
-    body = {"items": [order_out(o) for o in found.items], "next_cursor": found.next_cursor}
-    return with_link(request, found, body, response)
+    rows = selectors.customer_orders(customer=owner(request))
+    return one_page(request, response, rows, page, order_out)
 
 
 @router.get(
