@@ -94,6 +94,8 @@ def certificate_out(certificate: Certificate) -> dict:
         "can_download": certificate.can_download,
         "can_revoke": certificate.can_revoke,
         "can_delete": certificate.delete_refusal is None,
+        "can_reissue": certificate.can_reissue,
+        "expiry_warnings_enabled": certificate.expiry_warnings_enabled,
     }
 
 
@@ -378,6 +380,38 @@ def download(request: HttpRequest, certificate_id: int, server_type: str):
     # The zip may hold a private key: no cache may keep a copy.
     response["Cache-Control"] = "no-store"
     return response
+
+
+@router.post(
+    "/certificates/{int:certificate_id}/reissue",
+    response={200: schemas.CertificateDetails, **WRITE_ERRORS},
+    auth=WRITE,
+    tags=["certificates"],
+)
+def reissue(request: HttpRequest, certificate_id: int, payload: schemas.ReissueIn):
+    """Issue it again for the same domains and key, for what is left of the purchase."""
+    certificate = owned_certificate(request, certificate_id)
+    with acting(request):
+        services.reissue_certificate(
+            certificate=certificate, actor=owner(request), replaces_serial=payload.serial
+        )
+    return details_out(certificate)
+
+
+@router.put(
+    "/certificates/{int:certificate_id}/expiry-warnings",
+    response={200: schemas.CertificateDetails, **WRITE_ERRORS},
+    auth=WRITE,
+    tags=["certificates"],
+)
+def expiry_warnings(request: HttpRequest, certificate_id: int, payload: schemas.ExpiryWarningsIn):
+    """Turn the emails before this certificate expires on or off."""
+    certificate = owned_certificate(request, certificate_id)
+    with acting(request):
+        services.set_expiry_warnings(
+            certificate=certificate, enabled=payload.enabled, actor=owner(request)
+        )
+    return details_out(certificate)
 
 
 @router.post(

@@ -44,6 +44,8 @@ class Certificate(Schema):
     can_download: bool
     can_revoke: bool
     can_delete: bool
+    can_reissue: bool
+    expiry_warnings_enabled: bool
 
 
 class CertificatePage(Schema):
@@ -121,6 +123,18 @@ class ApplicationIn(Schema):
     csr_pem: str = ""
     validation_method: str = Field("", description="DV: `dns` or `file`.")
     submit: bool = Field(True, description="False keeps a draft.")
+
+
+class ReissueIn(Schema):
+    serial: str | None = Field(
+        None,
+        description="The serial being replaced, as last read: a repeat finds it replaced and "
+        "reissues nothing more.",
+    )
+
+
+class ExpiryWarningsIn(Schema):
+    enabled: bool
 
 
 class RevocationIn(Schema):

@@ -116,8 +116,8 @@ API_PATH_METHODS = {
         "orders",
     ],
     ("GET", "DELETE"): ["certificate_details", "delete_certificate"],
-    ("PUT",): ["apply"],
-    POST: ["withdraw"],
+    ("PUT",): ["apply", "expiry_warnings"],
+    POST: ["withdraw", "reissue"],
     ("POST", "DELETE"): ["revoke", "cancel_revocation"],
 }
 RULES.update(

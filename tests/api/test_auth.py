@@ -30,6 +30,8 @@ def operations(certificate_id: int, order_id: int) -> list[tuple[str, str, dict 
         ("PUT", f"{c}/application", {"domains": ["a.example.com"]}, True),
         ("POST", f"{c}/application/withdraw", None, True),
         ("POST", f"{c}/validation", None, True),
+        ("POST", f"{c}/reissue", {}, True),
+        ("PUT", f"{c}/expiry-warnings", {"enabled": False}, True),
         ("GET", f"{c}/validation", None, False),
         ("GET", f"{c}/bundles/nginx", None, False),
         ("POST", f"{c}/revocation", {"reason": 1}, True),

@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -366,6 +367,31 @@ def test_an_unknown_server_type_is_404(read_api, customer):
         problem_of(read_api.get(f"/certificates/{certificate.pk}/bundles/lighttpd"))["status"]
         == 404
     )
+
+
+def test_reissue_signs_again_once_for_the_serial_read(write_api, customer):
+    certificate = issue_real_certificate(customer, "DV")
+    Certificate.objects.filter(pk=certificate.pk).update(
+        subscription_ends_at=certificate.not_after + timedelta(days=100)
+    )
+    body = {"serial": certificate.serial}
+    response = write_api.post(f"/certificates/{certificate.pk}/reissue", body)
+    assert response.status_code == 200, response.json()
+    assert response.json()["serial"] != certificate.serial
+    again = write_api.post(f"/certificates/{certificate.pk}/reissue", body)
+    assert problem_of(again)["detail"] == (
+        "This certificate was reissued meanwhile; the details page shows the new one."
+    )
+
+
+def test_expiry_warnings_turn_off_and_on(write_api, customer):
+    certificate = make_certificate(customer)
+    url = f"/certificates/{certificate.pk}/expiry-warnings"
+    assert write_api.put(url, {"enabled": False}).json()["expiry_warnings_enabled"] is False
+    assert Certificate.objects.get(pk=certificate.pk).expiry_warnings_enabled is False
+    pending = make_certificate(customer, status=Status.PENDING_APPLICATION, days_left=None)
+    refused = write_api.put(f"/certificates/{pending.pk}/expiry-warnings", {"enabled": False})
+    assert refused.status_code == 409
 
 
 # --- Revoke and delete ------------------------------------------------------------------
