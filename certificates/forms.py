@@ -62,10 +62,13 @@ class OverviewFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"class": "form-control", "placeholder": SEARCH_LABEL}),
     )
 
-    def __init__(self, data, *, brands: list[Brand]):
+    def __init__(self, data, *, brands: list[Brand], total: int | None = None):
         # filter-status, filter-brand, filter-q: the ids the page's labels and tests know.
         super().__init__(data, auto_id="filter-%s")
         self.brands_by_slug = {brand.slug: brand for brand in brands}
+        if total is not None:
+            # As the original console: "All Status" with the number of certificates.
+            self.fields["status"].choices = [("", f"All Status ({total:,})")]
         self.fields["status"].choices += [(tab.key, tab.label) for tab in STATUS_FILTERS]
         self.fields["brand"].choices += [(brand.slug, brand.name) for brand in brands]
 
@@ -108,6 +111,9 @@ class KeyTextarea(forms.Textarea):
         return super().get_context(name, value if self.render_value else None, attrs)
 
 
+KEY_PLACEHOLDER = "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"
+
+
 class UploadCertificateForm(forms.Form):
     name = forms.CharField(
         label="Certificate Name",
@@ -118,14 +124,23 @@ class UploadCertificateForm(forms.Form):
                 "Use only letters, digits, underscores (_) and hyphens (-).",
             )
         ],
-        help_text="Up to 63 letters, digits, _ and -.",
+        help_text=(
+            "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+        ),
     )
     certificate = forms.CharField(
         label="Certificate File",
         required=False,
         max_length=MAX_CERTIFICATE_SIZE,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "class": "font-monospace",
+                "spellcheck": "false",
+                "placeholder": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----",
+            }
+        ),
         help_text="PEM text: the certificate, optionally followed by its chain.",
     )
     certificate_file = forms.FileField(
@@ -138,7 +153,14 @@ class UploadCertificateForm(forms.Form):
         required=False,
         max_length=MAX_KEY_SIZE,
         strip=False,
-        widget=KeyTextarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        widget=KeyTextarea(
+            attrs={
+                "rows": 6,
+                "class": "font-monospace",
+                "spellcheck": "false",
+                "placeholder": KEY_PLACEHOLDER,
+            }
+        ),
         help_text="PEM text of the private key, without a password.",
     )
     key_file = forms.FileField(

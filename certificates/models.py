@@ -399,6 +399,11 @@ class Certificate(TimestampedModel):
         return max((self.not_after - timezone.now()) // timedelta(days=1), 0)
 
     @property
+    def shows_days_left(self) -> bool:
+        """Days left mean something only while it is in use: not once revoked or expired."""
+        return self.days_left is not None and self.display_status == CertificateStatus.ISSUED
+
+    @property
     def is_uploaded(self) -> bool:
         return self.source == Source.UPLOADED
 

@@ -26,12 +26,13 @@ from certificates.forms import (
 )
 from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
-from certificates.pki.bundles import SERVER_TYPE_NAMES, SERVER_TYPES
+from certificates.pki.bundles import SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
 CLOSE_DIALOG = "closeDialog"
+SHOW_MESSAGE = "showMessage"
 
 
 def render_page(
@@ -65,7 +66,10 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()))
+    # The counters are one aggregate query; the list's fragment needs the total too, for
+    # its "All Status" choice, and a tab's list is exactly its counter.
+    counts = selectors.certificate_counters(owner=request.user)
+    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()), total=counts["total"])
     filters = form.filters()
     paginator = Paginator(
         selectors.certificate_list(owner=request.user, **filters),
@@ -75,14 +79,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "form": form,
         "status": filters["status"],
         "counter_tabs": selectors.COUNTER_TABS,
+        "counters": [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS],
     }
-    if not request.htmx or request.htmx.target == "counters":
-        counts = selectors.certificate_counters(owner=request.user)
-        context["counters"] = [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS]
-        tab = filters["status"] or "total"
-        if filters["brand"] is None and not filters["search"] and tab in counts:
-            # A tab's list is exactly its counter: no need to count the same rows twice.
-            paginator.count = counts[tab]
+    tab = filters["status"] or "total"
+    if filters["brand"] is None and not filters["search"] and tab in counts:
+        # A tab's list is exactly its counter: no need to count the same rows twice.
+        paginator.count = counts[tab]
     page = paginator.get_page(request.GET.get("page"))
     context["page"] = page
     context["page_range"] = paginator.get_elided_page_range(page.number)
@@ -134,17 +136,20 @@ def on_overview(request: HttpRequest) -> bool:
     return urlsplit(current).path == reverse("certificates:overview")
 
 
-def list_changed() -> HttpResponse:
-    """Close the dialog and let the overview's list and counters fetch themselves again."""
+def list_changed(message: str) -> HttpResponse:
+    """Close the dialog, say what was done, and let the overview's list and counters
+    fetch themselves again."""
     response = HttpResponse(status=204)
     trigger_client_event(response, CERTIFICATES_CHANGED)
+    trigger_client_event(response, SHOW_MESSAGE, {"level": "success", "message": message})
     return trigger_client_event(response, CLOSE_DIALOG)
 
 
 def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResponse:
+    message = f"Certificate {certificate.name} was uploaded."
     if on_overview(request):
-        return list_changed()
-    messages.success(request, f"Certificate {certificate.name} was uploaded.")
+        return list_changed(message)
+    messages.success(request, message)
     if request.htmx:
         return HttpResponseClientRedirect(certificate.get_absolute_url())
     return redirect(certificate)
@@ -154,6 +159,7 @@ def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResp
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     application = Application.objects.filter(certificate=certificate).first()
+    options = selectors.download_options(certificate)
     context = {
         "certificate": certificate,
         # From a revocation request on, only what identifies the certificate is shown.
@@ -165,7 +171,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
         "application": application,
         "validation_rows": selectors.validation_rows(application) if application else [],
-        "server_types": SERVER_TYPE_NAMES,
+        "download_options": options,
+        "keystore_refusal": next((option.refusal for option in options if option.refusal), None),
         "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
         "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
     }
@@ -182,9 +189,10 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refusal = error.message
         else:
+            message = f"Certificate {certificate} was deleted."
             if on_overview(request):
-                return list_changed()
-            messages.success(request, f"Certificate {certificate} was deleted.")
+                return list_changed(message)
+            messages.success(request, message)
             if request.htmx:
                 return HttpResponseClientRedirect(reverse("certificates:overview"))
             return redirect("certificates:overview")

@@ -11,8 +11,10 @@ from certificates.selectors.brands import brand_for_issuer, brands, brands_on_sa
 from certificates.selectors.details import (
     CertificateDetails,
     ChainEntry,
+    DownloadOption,
     ValidationRow,
     certificate_details,
+    download_options,
     validation_rows,
 )
 from certificates.selectors.operators import (
@@ -68,6 +70,7 @@ __all__ = [
     "WILL_EXPIRE",
     "CertificateDetails",
     "ChainEntry",
+    "DownloadOption",
     "Quote",
     "Refund",
     "Tab",
@@ -81,6 +84,7 @@ __all__ = [
     "certificate_list",
     "certificate_price",
     "check_purchase",
+    "download_options",
     "first_issued_at",
     "is_waiting_for_review",
     "order_with_a_revocation_with_the_ca",
