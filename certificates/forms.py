@@ -637,3 +637,27 @@ class RevokeForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form has its token
+
+
+class ProfileForm(forms.Form):
+    """The profile page: the customer's name, email, and their new certificates' defaults."""
+
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Expiry warnings and revocation confirmation links are sent here.",
+    )
+    expiry_warnings_default = forms.BooleanField(
+        label="Email me before new certificates expire",
+        required=False,
+        help_text="Applies to certificates bought or uploaded from now on; each "
+        "certificate's own switch is on its details page.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token

@@ -159,6 +159,23 @@ class Order(TimestampedModel):
         return f"Order {self.pk}"
 
 
+class CustomerSettings(TimestampedModel):
+    """A customer's choices for the console: what new certificates start with."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_settings"
+    )
+    # New certificates (bought or uploaded) start with expiry warnings on or off.
+    expiry_warnings_default = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "customer settings"
+        verbose_name_plural = "customer settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.customer}"
+
+
 # A purchase is reissued while at least this much of it is left after the certificate's end.
 REISSUE_MIN_REMAINING = timedelta(days=1)
 

@@ -2,12 +2,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,6 +22,7 @@ from certificates.forms import (
     ApplicationForm,
     ConvertForm,
     OverviewFilterForm,
+    ProfileForm,
     PurchaseForm,
     RevokeForm,
     UploadCertificateForm,
@@ -33,6 +36,7 @@ from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
 CERTIFICATES_CHANGED = "certificatesChanged"
 CLOSE_DIALOG = "closeDialog"
 SHOW_MESSAGE = "showMessage"
+ORDERS_PAGE_SIZE = 20
 
 
 def render_page(
@@ -460,3 +464,67 @@ def confirm_revocation(request: HttpRequest, token: str) -> HttpResponse:
         context["error"] = error.message
     status = 400 if "error" in context else 200
     return render(request, "certificates/confirm_revocation.html", context, status=status)
+
+
+# --- Orders, account and help -----------------------------------------------------------
+
+
+@require_GET
+def orders(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(selectors.order_list(customer=request.user), ORDERS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "page_range": paginator.get_elided_page_range(page.number)}
+    return render(request, "certificates/orders.html", context)
+
+
+@require_GET
+def order(request: HttpRequest, pk: int) -> HttpResponse:
+    found = selectors.order_detail(customer=request.user, pk=pk)
+    if found is None:
+        raise Http404("No such order.")
+    return render(request, "certificates/order.html", {"order": found})
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "expiry_warnings_default": selectors.expiry_warnings_default(customer=user),
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_profile(customer=user, **form.cleaned_data)
+        messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
+        return redirect("profile")
+    return render(request, "account/profile.html", {"form": form})
+
+
+class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Django's password change (old password, then the new one twice, checked by the
+    password validators); the session stays signed in."""
+
+    template_name = "account/password_change.html"
+    success_url = reverse_lazy("profile")
+    success_message = "Your password was changed."
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    context = {
+        "refund_days": settings.REVOCATION_REFUND_DAYS,
+        "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
+        "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
+        "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
+        "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
+    }
+    return render(request, "help/help.html", context)
+
+
+@require_GET
+def contact(request: HttpRequest) -> HttpResponse:
+    recent = selectors.order_list(customer=request.user)[:5]
+    context = {"support_email": settings.CONSOLE_SUPPORT_EMAIL, "recent_orders": recent}
+    return render(request, "help/contact.html", context)
