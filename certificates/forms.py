@@ -638,6 +638,11 @@ class RevokeForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form has its token
 
+    @property
+    def reason_label(self) -> str:
+        """The chosen reason as the customer read it (once the form is valid)."""
+        return RevocationReason(self.cleaned_data["reason"]).label
+
 
 class ProfileForm(forms.Form):
     """The profile page: the customer's name, email, and their new certificates' defaults."""

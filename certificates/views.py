@@ -394,29 +394,37 @@ def revocation_message(revocation: RevocationRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke Certificate: "Confirm" checks the form and asks once more in a dialog;
+    only that dialog's "OK" (a POST with `ok`) sends the irreversible request."""
     certificate = owned_certificate(request, pk)
     if certificate.revoke_refusal:
         return back_to_certificate(request, certificate, certificate.revoke_refusal)
     form = RevokeForm(request.POST if request.method == "POST" else None)
+    asking = False
     if form.is_bound and form.is_valid():
-        try:
-            revocation = services.request_revocation(
-                certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+        if "ok" not in request.POST:
+            asking = True
         else:
-            return revocation_requested(request, revocation)
+            try:
+                revocation = services.request_revocation(
+                    certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return revocation_requested(request, revocation)
     terms = selectors.refund_terms(certificate=certificate)
-    today = timezone.localdate()
     context = {
         "certificate": certificate,
         "form": form,
+        "asking": asking,
         "terms": terms,
         "price": selectors.certificate_price(certificate=certificate),
-        "refund_expected": terms.refund_expected(today),
-        "refund_ended": terms.refund_ended(today),
+        # A RefundOutlook, a str: the template compares it with "expected" and "possible".
+        "outlook": terms.outlook(timezone.localdate()),
     }
+    if asking:
+        return render_page(request, "certificates/revoke.html", context, fragment="confirm-dialog")
     response = render_page(request, "certificates/revoke.html", context, fragment="revoke-form")
     if request.htmx and request.method == "POST":
         # The form posts into the dialog; its errors go back into the page instead.
@@ -425,14 +433,11 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def revocation_requested(request: HttpRequest, revocation: RevocationRequest) -> HttpResponse:
-    """The "OK" dialog after "Confirm"; without HTMX, the details page with the message."""
-    certificate = revocation.certificate
-    message = revocation_message(revocation)
+    """After the dialog's "OK": the details page, with what happens next."""
+    messages.success(request, revocation_message(revocation))
     if request.htmx:
-        context = {"certificate": certificate, "revocation": revocation, "message": message}
-        return render(request, "certificates/revoke.html#submitted", context)
-    messages.success(request, message)
-    return redirect(certificate)
+        return HttpResponseClientRedirect(revocation.certificate.get_absolute_url())
+    return redirect(revocation.certificate)
 
 
 @require_POST

@@ -401,8 +401,8 @@ def test_the_revocation_queue_puts_overdue_first_in_red_with_the_refund_conseque
     assert result_ids(overdue_only) == [late.pk]
     assert content.count('class="overdue"') == 1
     assert "Feb. 2, 2026 (overdue)" in text
-    assert "Full refund 120.00 if completed by 2026-03-01" in text
-    assert "Full refund 300.00 if completed by 2026-03-01" in text
+    assert "Full refund $120.00 if completed by 2026-03-01" in text
+    assert "Full refund $300.00 if completed by 2026-03-01" in text
     assert "Jan. 30, 2026" in text  # issued on
     assert "Key compromise" in text
     assert "DV" in text
@@ -420,7 +420,7 @@ def test_the_refund_consequence_says_none_past_the_refund_deadline(customer, ope
 @pytest.mark.parametrize(
     ("completed_on", "refund", "shown"),
     [
-        (date(2026, 2, 27), Decimal("120.00"), "Full refund 120.00 if completed by 2026-03-01"),
+        (date(2026, 2, 27), Decimal("120.00"), "Full refund $120.00 if completed by 2026-03-01"),
         (date(2026, 3, 2), Decimal("0.00"), "None: the refund deadline was 2026-03-01"),
     ],
 )
@@ -450,7 +450,7 @@ def test_completing_revokes_refunds_and_audits_the_operator(customer, operator, 
 
     response = post_action(operator_client, "revocationrequest", "complete", [revocation])
 
-    assert messages_of(response) == [f"{revocation} (#{revocation.pk}): completed, refund 300.00."]
+    assert messages_of(response) == [f"{revocation} (#{revocation.pk}): completed, refund $300.00."]
     assert refresh(revocation).status == RevocationStatus.COMPLETED
     assert refresh(revocation.certificate).status == Status.REVOKED
     assert Order.objects.get(pk=revocation.certificate.order_id).refund_amount == Decimal("300.00")
@@ -546,12 +546,12 @@ def test_the_request_page_offers_complete_and_reject_while_with_the_ca(customer,
     response = operator_client.get(change_url(revocation))
     assert 'value="Complete the revocation"' in response.content.decode()
     assert 'value="Reject the request"' in response.content.decode()
-    assert "Full refund 300.00 if completed by" in page_text(response)
+    assert "Full refund $300.00 if completed by" in page_text(response)
 
     services.complete_revocation(revocation=revocation, actor=None)
     response = operator_client.get(change_url(revocation))
     assert "Complete the revocation" not in response.content.decode()
-    assert "Refunded 300.00" in page_text(response)
+    assert "Refunded $300.00" in page_text(response)
 
 
 # --- orders and refunds -------------------------------------------------------------------

@@ -175,7 +175,7 @@ def test_reissue_from_one_page_view_reissues_once(customer):
 def test_revoke_makes_one_request(customer):
     certificate = issue_real_certificate(customer, "DV")
     statuses = fire(
-        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4"}
+        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4", "ok": "1"}
     )
     assert_once(statuses, lambda: RevocationRequest.objects.count())
 

@@ -144,7 +144,13 @@ def test_delete_from_the_overview_refreshes_it_in_place(customer_client, custome
         HTTP_HX_CURRENT_URL="http://testserver/certificates/?page=2",
     )
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
+    triggers = json.loads(response["HX-Trigger"])
+    assert set(triggers) == {"certificatesChanged", "closeDialog", "showMessage"}
+    # The list has no page to reload: the message comes with the answer.
+    assert triggers["showMessage"] == {
+        "level": "success",
+        "message": f"Certificate {uploaded} was deleted.",
+    }
     assert is_deleted(uploaded)
 
 

@@ -105,7 +105,7 @@ def test_ignored_filter_values_show_as_all_and_no_error(customer_client, custome
     make_brand("GeoTrust")
     response = customer_client.get(OVERVIEW, {"status": "nope", "brand": "nobody", "q": "x" * 300})
     html = response.content.decode()
-    assert '<option value="" selected>All Status</option>' in html
+    assert '<option value="" selected>All Status (0)</option>' in html
     assert '<option value="" selected>All Brands</option>' in html
     assert '<input type="search" name="q" class="form-control"' in html  # no value
     assert "aria-invalid" not in html
