@@ -1,19 +1,30 @@
 """Every console page from a 360 px phone to a 1440 px desktop.
 
 At each width no page scrolls sideways, and every visible button and link can be hit
-(the element at its centre is itself); the menu button, Upload Certificate and Sign out
-work; a screenshot of each page at each width is kept in test-artifacts/.
+(the element at its centre is itself); at 390 and 1440 px axe finds no serious or
+critical violation; the menu button, Upload Certificate and Sign out work; a screenshot
+of each page at each width is kept in test-artifacts/.
 """
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from certificates.lifecycle import CertificateStatus as Status
-from tests.browser.conftest import dialog_hidden, dialog_shown, new_context, screenshot, sign_in
-from tests.browser.test_accessibility import PASSWORD, world  # noqa: F401 (a fixture)
+from tests.browser.conftest import (
+    PASSWORD,
+    dialog_hidden,
+    dialog_shown,
+    new_context,
+    screenshot,
+    sign_in,
+)
+from tests.browser.test_accessibility import violations
 from tests.factories import make_certificate
 
 WIDTHS = (360, 390, 768, 1440)
+# axe at a phone's width and a desktop's (it takes a second or two a page).
+AXE_WIDTHS = (390, 1440)
 # Below this width the navigation folds behind the menu button (static/css/console.css).
 MENU_BELOW = 768
 
@@ -54,10 +65,17 @@ LAYOUT_PROBLEMS = """
 """
 
 
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
 def check_page(page, name: str, width: int, failures: dict, scope: str = "body") -> None:
     page.wait_for_load_state("networkidle")
     found = page.evaluate(LAYOUT_PROBLEMS, scope)
     screenshot(page, f"responsive-{name}-{width}")
+    if width in AXE_WIDTHS:
+        found += violations(page.axe, page)
     if found:
         failures[f"{name} at {width}px"] = found
 
@@ -74,10 +92,7 @@ def open_menu_if_folded(page, width: int) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_console_page_fits_the_screen_and_its_controls_can_be_hit(
-    browser,
-    live_server,
-    world,
-    width,  # noqa: F811
+    browser, live_server, world, width, axe
 ):
     # Long text: a 63-character name and long domains, as customers have them.
     make_certificate(
@@ -88,6 +103,7 @@ def test_every_console_page_fits_the_screen_and_its_controls_can_be_hit(
     )
     context = new_context(browser, live_server, viewport={"width": width, "height": 800})
     page = context.new_page()
+    page.axe = axe
     failures: dict[str, list[str]] = {}
     sign_in(page, "alice", PASSWORD)
 
@@ -151,7 +167,7 @@ def test_on_a_phone_the_menu_opens_and_sign_out_and_upload_work(
     browser,
     live_server,
     world,
-    width,  # noqa: F811
+    width,
 ):
     context = new_context(browser, live_server, viewport={"width": width, "height": 800})
     page = context.new_page()
