@@ -77,7 +77,7 @@
     }
     var list = document.getElementById("certificate-list");
     if (list && list.getBoundingClientRect().top < 0) {
-      list.scrollIntoView({ block: "start" });
+      list.scrollIntoView({ block: "start", behavior: "instant" });
     }
   });
 
