@@ -477,3 +477,19 @@ def test_upload_needs_sign_in(client):
     response = client.get(UPLOAD)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_dialog_has_the_original_consoles_hints_and_placeholders(customer_client):
+    html = customer_client.get(UPLOAD).content.decode()
+    assert (
+        "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+        in html
+    )
+    assert 'placeholder="-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"' in html
+    assert (
+        'placeholder="-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"' in html
+    )
+    assert (
+        "Use a text tool (Notepad or Notepad++) to open your certificate file and private" in html
+    )
+    assert "uploaded certificates do not support downloading" in html
