@@ -56,6 +56,8 @@ CERTIFICATE_COLUMNS = (
     "chain_pem",
     "private_key_encrypted",
     "expiry_warnings_enabled",
+    # Not null without a database default: raw inserts must name it.
+    "public_key_sha256",
 )
 
 
@@ -174,6 +176,7 @@ def certificate_rows(
             "",
             "",
             True,
+            "",
         )
 
 
