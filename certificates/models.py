@@ -553,8 +553,10 @@ class RevocationRequest(TimestampedModel):
     certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="revocation_requests"
     )
+    # None: nobody signed in asked; someone proved possession of the certificate's key
+    # on the public key-compromise page.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.PositiveSmallIntegerField(choices=RevocationReason.choices)
     status = models.CharField(
@@ -599,6 +601,21 @@ class RevocationRequest(TimestampedModel):
     def is_shown(self) -> bool:
         """The details page shows the latest request, unless the customer cancelled it."""
         return self.status != RevocationStatus.CANCELLED
+
+    @property
+    def is_key_compromise(self) -> bool:
+        """Key compromise is never queued: revoked as soon as it reaches the CA (BR 4.9.1.1)."""
+        return self.reason == RevocationReason.KEY_COMPROMISE
+
+    @property
+    def reject_refusal(self) -> str | None:
+        """Why the CA may not reject this request, or None when it may."""
+        if self.is_key_compromise:
+            return (
+                "A revocation for key compromise can't be rejected: the Baseline Requirements "
+                "want the certificate revoked within 24 hours. Complete it."
+            )
+        return None
 
     @property
     def is_overdue(self) -> bool:

@@ -368,11 +368,20 @@ def back_to_certificate(request: HttpRequest, certificate: Certificate, error: s
 
 
 def revocation_message(revocation: RevocationRequest) -> str:
-    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+    if revocation.status == RevocationStatus.COMPLETED:
         return (
-            f"We emailed a confirmation link to {revocation.confirmation_email}. Nothing is "
-            f"revoked until it is confirmed; the link is valid for "
-            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours."
+            'The certificate is revoked: OCSP answers "revoked" and the next CRL lists it. '
+            "Its key is on the compromised-key list: no certificate will be issued for it again."
+        )
+    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+        then = (
+            "Once confirmed, the certificate is revoked at once."
+            if revocation.is_key_compromise
+            else "Nothing is revoked until it is confirmed."
+        )
+        return (
+            f"We emailed a confirmation link to {revocation.confirmation_email}. {then} The link "
+            f"is valid for {settings.REVOCATION_CONFIRMATION_HOURS} hours."
         )
     return (
         f"Your revocation request was sent to the CA. It will be processed by "
