@@ -615,3 +615,28 @@ class RevokeForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form has its token
+
+
+class KeyCompromiseForm(forms.Form):
+    """The public report of a compromised key: a CSR signed by it, carrying the challenge."""
+
+    csr = forms.CharField(
+        label="Certificate signing request (CSR)",
+        max_length=MAX_KEY_SIZE,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
+        help_text=(
+            "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
+            "compromised key and with the challenge above as its common name. Never paste the "
+            "private key."
+        ),
+        error_messages={
+            "required": "Paste the CSR signed with the compromised key.",
+            "max_length": "The CSR is too long: a CSR is a few kilobytes at most (16 KB here).",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token

@@ -13,12 +13,14 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_ratelimit.decorators import ratelimit
 
 from certificates import domain_checks, selectors, services
 from certificates.errors import ActionNotAllowed
 from certificates.forms import (
     ApplicationForm,
     ConvertForm,
+    KeyCompromiseForm,
     OverviewFilterForm,
     PurchaseForm,
     RevokeForm,
@@ -28,6 +30,7 @@ from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
 from certificates.pki.bundles import SERVER_TYPE_NAMES, SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
+from console.signin import rate_limit_key
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
@@ -461,3 +464,46 @@ def confirm_revocation(request: HttpRequest, token: str) -> HttpResponse:
         context["error"] = error.message
     status = 400 if "error" in context else 200
     return render(request, "certificates/confirm_revocation.html", context, status=status)
+
+
+# --- Reporting a compromised key (public) ---------------------------------------------------
+
+
+def key_compromise_rate(group: str, request: HttpRequest) -> str:
+    return f"{settings.KEY_COMPROMISE_REPORTS_PER_HOUR}/h"
+
+
+# Public: whoever holds a key may report it; the signed CSR is the proof, not a sign-in.
+@login_not_required
+@ratelimit(key=rate_limit_key, rate=key_compromise_rate, method="POST", block=False)
+@require_http_methods(["GET", "POST"])
+def key_compromise(request: HttpRequest) -> HttpResponse:
+    """GET shows a fresh challenge; a POST of a CSR carrying it reports the key."""
+    form = KeyCompromiseForm(request.POST or None)
+    limited = request.limited
+    report = None
+    status = 200
+    if request.method == "POST":
+        if limited:
+            status = 429
+        elif form.is_valid():
+            try:
+                report = services.report_compromised_key(csr_pem=form.cleaned_data["csr"])
+            except ValidationError as error:
+                form.add_error("csr", error)
+        if form.errors:
+            status = 400
+    # The challenge the reporter is working with stays while it is good; else a new one.
+    posted = request.POST.get("challenge", "")
+    context = {
+        "form": form,
+        "challenge": posted if services.is_live_challenge(posted) else services.new_challenge(),
+        "report": report,
+        "limited": limited,
+        "validity_minutes": int(services.CHALLENGE_VALIDITY.total_seconds() // 60),
+        "reports_per_hour": settings.KEY_COMPROMISE_REPORTS_PER_HOUR,
+    }
+    response = render(request, "certificates/key_compromise.html", context, status=status)
+    # Each view shows its own challenge: no cache may hand one out twice.
+    add_never_cache_headers(response)
+    return response

@@ -126,6 +126,60 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
     return revocation
 
 
+def revoke_for_key_compromise(*, certificate: Certificate, actor) -> RevocationRequest | None:
+    """Revoke at once for key compromise, someone having proved possession of its key.
+
+    Whatever stage a revocation of it is at: an open request (awaiting its emailed link
+    or with the CA) is completed now, with key compromise as its reason. None when there
+    is nothing to revoke any more (revoked a moment ago, ended, never issued). The
+    certificate row is locked and re-read, so two reports at once revoke it once.
+    """
+    now = timezone.now()
+    reason = RevocationReason.KEY_COMPROMISE
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.display_status == CertificateStatus.ISSUED and locked.authority_id:
+            transition(locked, CertificateStatus.REVOKING, actor=actor, details={"reason": reason})
+            revocation = RevocationRequest.objects.create(
+                certificate=locked,
+                requested_by=user_or_none(actor),
+                reason=reason,
+                status=RevocationStatus.PENDING,
+                **_ca_submission(now, reason=reason),
+            )
+            record_event(
+                actor=actor,
+                action="revocation.request",
+                target=revocation,
+                details={"certificate": locked.pk, "reason": reason, "proof": "key possession"},
+            )
+            _revoke(revocation, actor=actor, operator=None)
+            return revocation
+        if locked.status != CertificateStatus.REVOKING or locked.has_ended:
+            return None
+        revocation = RevocationRequest.objects.select_for_update().get(
+            certificate=locked,
+            status__in=[RevocationStatus.AWAITING_CONFIRMATION, RevocationStatus.PENDING],
+        )
+        if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+            # The proof of possession stands in for the applicant's confirmation.
+            transition(
+                revocation,
+                RevocationStatus.PENDING,
+                actor=actor,
+                changes=_ca_submission(now, reason=reason),
+                details={"confirmed_by": "proof of possession of the key"},
+            )
+        _revoke(
+            revocation,
+            actor=actor,
+            operator=None,
+            changes={"reason": reason},
+            details={"reason_was": revocation.reason},
+        )
+    return revocation
+
+
 def revocation_for_token(*, token: str) -> RevocationRequest:
     """The request an emailed link confirms, if the link is genuine, unexpired and unused."""
     signer = signing.TimestampSigner(salt=CONFIRMATION_SALT)
