@@ -381,6 +381,14 @@ class ApplicationForm(forms.ModelForm):
             )
         return "\n".join(domains)
 
+    def clean_organization_address(self) -> str:
+        # Not in the certificate, but operators read it: the same text rule as the subject's.
+        address = " ".join(self.cleaned_data.get("organization_address", "").split())
+        problem = ca.name_value_problem(address, "address", max_length=255)
+        if problem:
+            raise forms.ValidationError(problem)
+        return address
+
     def clean(self):
         cleaned = super().clean()
         if self.certificate.validation_type != ValidationType.DV:

@@ -31,6 +31,9 @@ class Source(models.TextChoices):
     UPLOADED = "uploaded", "Uploaded"
 
 
+# Shown instead of "Issued" before a certificate's validity begins (Certificate.shown_status).
+NOT_YET_VALID = "not_yet_valid"
+
 # A certificate from this console can be deleted once it is in one of these.
 DELETABLE_STATUSES = frozenset({CertificateStatus.EXPIRED, CertificateStatus.REVOKED})
 
@@ -308,7 +311,22 @@ class Certificate(TimestampedModel):
             return CertificateStatus.EXPIRED
         return self.status
 
+    @property
+    def has_started(self) -> bool:
+        """Whether its validity has begun: an uploaded certificate may start in the future."""
+        return self.not_before is None or self.not_before <= timezone.now()
+
+    @property
+    def shown_status(self) -> str:
+        """What the status badge says: an issued certificate whose validity has not begun
+        is "not yet valid" (not a status: nothing changes when its day comes)."""
+        if self.display_status == CertificateStatus.ISSUED and not self.has_started:
+            return NOT_YET_VALID
+        return self.display_status
+
     def get_display_status_display(self) -> str:
+        if self.shown_status == NOT_YET_VALID:
+            return "Not yet valid"
         return CertificateStatus(self.display_status).label
 
     @property
@@ -523,7 +541,7 @@ class IssuedSerial(models.Model):
     authority = models.ForeignKey(
         CertificateAuthority, on_delete=models.PROTECT, related_name="issued_serials"
     )
-    # Upper-case hex, as Certificate.serial.
+    # Upper-case hex of the DER INTEGER, as Certificate.serial (parsing.serial_hex).
     serial = models.CharField(max_length=64)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
