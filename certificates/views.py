@@ -475,7 +475,13 @@ def key_compromise_rate(group: str, request: HttpRequest) -> str:
 
 # Public: whoever holds a key may report it; the signed CSR is the proof, not a sign-in.
 @login_not_required
-@ratelimit(key=rate_limit_key, rate=key_compromise_rate, method="POST", block=False)
+@ratelimit(
+    group="key_compromise",
+    key=rate_limit_key,
+    rate=key_compromise_rate,
+    method="POST",
+    block=False,
+)
 @require_http_methods(["GET", "POST"])
 def key_compromise(request: HttpRequest) -> HttpResponse:
     """GET shows a fresh challenge; a POST of a CSR carrying it reports the key."""

@@ -49,9 +49,9 @@ def operator_client(operator):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate limits count in the cache: each test starts with none used."""
+    """Rate limits count in the cache: each test starts with none used. (The default cache
+    is each process's memory in tests; a test that points it at Redis cleans up itself.)"""
     from django.core.cache import cache
 
     cache.clear()
     yield
-    cache.clear()

@@ -6,10 +6,16 @@ proving possession with a CSR, and every certificate of that key is revoked, who
 What OCSP answers and what the CRL lists are read from the public CA URLs.
 """
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 import time_machine
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -345,6 +351,21 @@ def test_a_proof_revokes_every_certificate_of_the_key_whoever_owns_it(
     assert sorted(event.details["revoked"]) == sorted([alices.pk, bobs.pk])
 
 
+def test_a_failed_email_to_an_owner_does_not_undo_the_revocation(
+    client, customer, alices, settings, django_capture_on_commit_callbacks, caplog
+):
+    customer.email = "alice@example.com"
+    customer.save()
+    settings.EMAIL_BACKEND = "tests.test_revocation.FailingEmailBackend"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = report(client, proof_csr(private_key_of(alices), services.new_challenge()))
+
+    assert response.status_code == 200
+    assert_revoked_for_key_compromise(client, alices)
+    assert "Could not tell user" in caplog.text
+
+
 def test_a_report_completes_a_request_of_another_reason_as_key_compromise(client, customer):
     certificate = issue_real_certificate(customer, "OV")
     services.request_revocation(certificate=certificate, reason=SUPERSEDED, actor=customer)
@@ -531,3 +552,61 @@ def test_operators_read_the_compromised_key_list_but_nobody_edits_it(
         delete = reverse("admin:certificates_compromisedkey_delete", args=[listed.pk])
         assert staff.get(delete).status_code == 403
     assert refresh(listed).source == CompromisedKey.Source.REPORT
+
+
+def redis_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="needs a Redis server on 127.0.0.1:6379")
+def test_with_redis_the_limit_is_shared_by_every_process(client, settings):
+    """Two processes counting in one Redis: reports from one address add up across them."""
+    location = "redis://127.0.0.1:6379/0"
+    prefix = f"test-key-compromise-{uuid.uuid4()}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.KEY_COMPROMISE_REPORTS_PER_HOUR = 2
+    assert report(client, "not a CSR").status_code == 400
+    # Another process: its own connection to the same server, counting one more report.
+    other = subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS],
+        env={**os.environ, "REDIS_URL": location, "PREFIX": prefix},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 0, other.stderr
+    try:
+        assert report(client, "not a CSR").status_code == 429
+    finally:
+        # Only this test's keys: the server may be shared, so never flush it.
+        server = redis.Redis.from_url(location)
+        for key in server.scan_iter(match=f"{prefix}:*"):
+            server.delete(key)
+        server.close()
+
+
+# Counts one report the way the view's rate limit does, from a process of its own.
+OTHER_PROCESS = """
+import os
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+django.setup()
+from django.conf import settings
+from django.test import RequestFactory
+from django_ratelimit.core import is_ratelimited
+settings.CACHES["default"]["KEY_PREFIX"] = os.environ["PREFIX"]
+from certificates import views
+request = RequestFactory().post("/key-compromise/", REMOTE_ADDR="127.0.0.1")
+is_ratelimited(request, group="key_compromise", key=views.rate_limit_key, rate="2/h",
+               method="POST", increment=True)
+"""
