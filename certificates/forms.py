@@ -625,13 +625,23 @@ class RevokeForm(forms.Form):
         self.helper.disable_csrf = True  # the page's form has its token
 
 
+class CSRTextarea(forms.Textarea):
+    """A CSR box sent back with the errors, unless what was pasted holds a private key:
+    that never goes back to the browser."""
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        if value and "PRIVATE KEY" in str(value):
+            value = None
+        return super().get_context(name, value, attrs)
+
+
 class KeyCompromiseForm(forms.Form):
     """The public report of a compromised key: a CSR signed by it, carrying the challenge."""
 
     csr = forms.CharField(
         label="Certificate signing request (CSR)",
         max_length=MAX_KEY_SIZE,
-        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
+        widget=CSRTextarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
         help_text=(
             "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
             "compromised key and with the challenge above as its common name. Never paste the "

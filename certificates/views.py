@@ -474,7 +474,9 @@ def key_compromise_rate(group: str, request: HttpRequest) -> str:
 
 
 # Public: whoever holds a key may report it; the signed CSR is the proof, not a sign-in.
+# Error reports hide the pasted text: someone may paste the private key itself.
 @login_not_required
+@sensitive_post_parameters("csr")
 @ratelimit(
     group="key_compromise",
     key=rate_limit_key,

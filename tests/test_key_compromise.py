@@ -447,10 +447,11 @@ def test_an_expired_challenge_is_refused_so_an_old_csr_proves_nothing(client, al
     assert_nothing_changed(alices)
 
 
-def test_a_challenge_still_good_is_shown_again_after_a_refusal(client):
+def test_a_challenge_still_good_and_the_csr_are_shown_again_after_a_refusal(client):
     challenge = services.new_challenge()
     response = report(client, "not a CSR", challenge)
     assert challenge_from(response) == challenge
+    assert "not a CSR</textarea>" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -516,6 +517,9 @@ def test_a_pasted_private_key_is_refused_and_not_shown_back(client, alices):
 
     assert "This is a private key, not a certificate signing request" in csr_error(response)
     assert "Never share your private key" in csr_error(response)
+    body = response.content.decode()
+    assert "PRIVATE KEY" not in body
+    assert key_pem.splitlines()[1] not in body
     assert_nothing_changed(alices)
 
 
