@@ -487,20 +487,19 @@ def key_compromise_rate(group: str, request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def key_compromise(request: HttpRequest) -> HttpResponse:
     """GET shows a fresh challenge; a POST of a CSR carrying it reports the key."""
-    form = KeyCompromiseForm(request.POST or None)
+    posting = request.method == "POST"
     limited = request.limited
+    # Over the limit, nothing of the POST is even read.
+    form = KeyCompromiseForm(request.POST if posting and not limited else None)
     report = None
-    status = 200
-    if request.method == "POST":
-        if limited:
-            status = 429
-        elif form.is_valid():
-            try:
-                report = services.report_compromised_key(csr_pem=form.cleaned_data["csr"])
-            except ValidationError as error:
-                form.add_error("csr", error)
-        if form.errors:
-            status = 400
+    status = 429 if limited else 200
+    if form.is_valid():
+        try:
+            report = services.report_compromised_key(csr_pem=form.cleaned_data["csr"])
+        except ValidationError as error:
+            form.add_error("csr", error)
+    if form.errors:
+        status = 400
     # The challenge the reporter is working with stays while it is good; else a new one.
     posted = request.POST.get("challenge", "")
     context = {

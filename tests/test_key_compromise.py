@@ -533,6 +533,7 @@ def test_reports_are_rate_limited_per_address(client, alices, settings):
     assert response.status_code == 429
     assert "Too many reports from your address: at most 2 an hour" in page_text(response)
     assert_nothing_changed(alices)
+    assert report(client, "not a CSR").status_code == 429  # refused before it is read
     other_address = client.post(REPORT_URL, {"csr": "not a CSR"}, REMOTE_ADDR="203.0.113.9")
     assert other_address.status_code == 400  # counted apart
     assert client.get(REPORT_URL).status_code == 200  # reading the page is not limited
