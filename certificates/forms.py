@@ -403,6 +403,14 @@ class ApplicationForm(forms.ModelForm):
             )
         return "\n".join(domains)
 
+    def clean_organization_address(self) -> str:
+        # Not in the certificate, but operators read it: the same text rule as the subject's.
+        address = " ".join(self.cleaned_data.get("organization_address", "").split())
+        problem = ca.name_value_problem(address, "address", max_length=255)
+        if problem:
+            raise forms.ValidationError(problem)
+        return address
+
     def clean(self):
         cleaned = super().clean()
         if self.certificate.validation_type != ValidationType.DV:
@@ -659,6 +667,41 @@ class ProfileForm(forms.Form):
         required=False,
         help_text="Applies to certificates bought or uploaded from now on; each "
         "certificate's own switch is on its details page.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token
+
+
+class CSRTextarea(forms.Textarea):
+    """A CSR box sent back with the errors, unless what was pasted holds a private key:
+    that never goes back to the browser."""
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        if value and "PRIVATE KEY" in str(value):
+            value = None
+        return super().get_context(name, value, attrs)
+
+
+class KeyCompromiseForm(forms.Form):
+    """The public report of a compromised key: a CSR signed by it, carrying the challenge."""
+
+    csr = forms.CharField(
+        label="Certificate signing request (CSR)",
+        max_length=MAX_KEY_SIZE,
+        widget=CSRTextarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
+        help_text=(
+            "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
+            "compromised key and with the challenge above as its common name. Never paste the "
+            "private key."
+        ),
+        error_messages={
+            "required": "Paste the CSR signed with the compromised key.",
+            "max_length": "The CSR is too long: a CSR is a few kilobytes at most (16 KB here).",
+        },
     )
 
     def __init__(self, *args, **kwargs):

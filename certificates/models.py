@@ -31,6 +31,9 @@ class Source(models.TextChoices):
     UPLOADED = "uploaded", "Uploaded"
 
 
+# Shown instead of "Issued" before a certificate's validity begins (Certificate.shown_status).
+NOT_YET_VALID = "not_yet_valid"
+
 # A certificate from this console can be deleted once it is in one of these.
 DELETABLE_STATUSES = frozenset({CertificateStatus.EXPIRED, CertificateStatus.REVOKED})
 
@@ -327,7 +330,22 @@ class Certificate(TimestampedModel):
             return CertificateStatus.EXPIRED
         return self.status
 
+    @property
+    def has_started(self) -> bool:
+        """Whether its validity has begun: an uploaded certificate may start in the future."""
+        return self.not_before is None or self.not_before <= timezone.now()
+
+    @property
+    def shown_status(self) -> str:
+        """What the status badge says: an issued certificate whose validity has not begun
+        is "not yet valid" (not a status: nothing changes when its day comes)."""
+        if self.display_status == CertificateStatus.ISSUED and not self.has_started:
+            return NOT_YET_VALID
+        return self.display_status
+
     def get_display_status_display(self) -> str:
+        if self.shown_status == NOT_YET_VALID:
+            return "Not yet valid"
         return CertificateStatus(self.display_status).label
 
     @property
@@ -547,7 +565,7 @@ class IssuedSerial(models.Model):
     authority = models.ForeignKey(
         CertificateAuthority, on_delete=models.PROTECT, related_name="issued_serials"
     )
-    # Upper-case hex, as Certificate.serial.
+    # Upper-case hex of the DER INTEGER, as Certificate.serial (parsing.serial_hex).
     serial = models.CharField(max_length=64)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
@@ -577,8 +595,10 @@ class RevocationRequest(TimestampedModel):
     certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="revocation_requests"
     )
+    # None: nobody signed in asked; someone proved possession of the certificate's key
+    # on the public key-compromise page.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.PositiveSmallIntegerField(choices=RevocationReason.choices)
     status = models.CharField(
@@ -623,6 +643,21 @@ class RevocationRequest(TimestampedModel):
     def is_shown(self) -> bool:
         """The details page shows the latest request, unless the customer cancelled it."""
         return self.status != RevocationStatus.CANCELLED
+
+    @property
+    def is_key_compromise(self) -> bool:
+        """Key compromise is never queued: revoked as soon as it reaches the CA (BR 4.9.1.1)."""
+        return self.reason == RevocationReason.KEY_COMPROMISE
+
+    @property
+    def reject_refusal(self) -> str | None:
+        """Why the CA may not reject this request, or None when it may."""
+        if self.is_key_compromise:
+            return (
+                "A revocation for key compromise can't be rejected: the Baseline Requirements "
+                "want the certificate revoked within 24 hours. Complete it."
+            )
+        return None
 
     @property
     def is_overdue(self) -> bool:

@@ -15,12 +15,14 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_ratelimit.decorators import ratelimit
 
 from certificates import domain_checks, selectors, services
 from certificates.errors import ActionNotAllowed
 from certificates.forms import (
     ApplicationForm,
     ConvertForm,
+    KeyCompromiseForm,
     OverviewFilterForm,
     ProfileForm,
     PurchaseForm,
@@ -31,6 +33,7 @@ from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
 from certificates.pki.bundles import SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
+from console.signin import rate_limit_key
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
@@ -380,11 +383,20 @@ def back_to_certificate(request: HttpRequest, certificate: Certificate, error: s
 
 
 def revocation_message(revocation: RevocationRequest) -> str:
-    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+    if revocation.status == RevocationStatus.COMPLETED:
         return (
-            f"We emailed a confirmation link to {revocation.confirmation_email}. Nothing is "
-            f"revoked until it is confirmed; the link is valid for "
-            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours."
+            'The certificate is revoked: OCSP answers "revoked" and the next CRL lists it. '
+            "Its key is on the compromised-key list: no certificate will be issued for it again."
+        )
+    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+        then = (
+            "Once confirmed, the certificate is revoked at once."
+            if revocation.is_key_compromise
+            else "Nothing is revoked until it is confirmed."
+        )
+        return (
+            f"We emailed a confirmation link to {revocation.confirmation_email}. {then} The link "
+            f"is valid for {settings.REVOCATION_CONFIRMATION_HOURS} hours."
         )
     return (
         f"Your revocation request was sent to the CA. It will be processed by "
@@ -533,3 +545,53 @@ def contact(request: HttpRequest) -> HttpResponse:
     recent = selectors.order_list(customer=request.user)[:5]
     context = {"support_email": settings.CONSOLE_SUPPORT_EMAIL, "recent_orders": recent}
     return render(request, "help/contact.html", context)
+
+
+# --- Reporting a compromised key (public) ---------------------------------------------------
+
+
+def key_compromise_rate(group: str, request: HttpRequest) -> str:
+    return f"{settings.KEY_COMPROMISE_REPORTS_PER_HOUR}/h"
+
+
+# Public: whoever holds a key may report it; the signed CSR is the proof, not a sign-in.
+# Error reports hide the pasted text: someone may paste the private key itself.
+@login_not_required
+@sensitive_post_parameters("csr")
+@ratelimit(
+    group="key_compromise",
+    key=rate_limit_key,
+    rate=key_compromise_rate,
+    method="POST",
+    block=False,
+)
+@require_http_methods(["GET", "POST"])
+def key_compromise(request: HttpRequest) -> HttpResponse:
+    """GET shows a fresh challenge; a POST of a CSR carrying it reports the key."""
+    posting = request.method == "POST"
+    limited = request.limited
+    # Over the limit, nothing of the POST is even read.
+    form = KeyCompromiseForm(request.POST if posting and not limited else None)
+    report = None
+    status = 429 if limited else 200
+    if form.is_valid():
+        try:
+            report = services.report_compromised_key(csr_pem=form.cleaned_data["csr"])
+        except ValidationError as error:
+            form.add_error("csr", error)
+    if form.errors:
+        status = 400
+    # The challenge the reporter is working with stays while it is good; else a new one.
+    posted = request.POST.get("challenge", "")
+    context = {
+        "form": form,
+        "challenge": posted if services.is_live_challenge(posted) else services.new_challenge(),
+        "report": report,
+        "limited": limited,
+        "validity_minutes": int(services.CHALLENGE_VALIDITY.total_seconds() // 60),
+        "reports_per_hour": settings.KEY_COMPROMISE_REPORTS_PER_HOUR,
+    }
+    response = render(request, "certificates/key_compromise.html", context, status=status)
+    # Each view shows its own challenge: no cache may hand one out twice.
+    add_never_cache_headers(response)
+    return response

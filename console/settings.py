@@ -197,6 +197,19 @@ _revocation_holidays = env.list(
 # passed, or at once after a revocation. OCSP answers are valid this many hours.
 PKI_CRL_VALIDITY_HOURS = env.int("PKI_CRL_VALIDITY_HOURS", 24, validate=_at_least_1)
 PKI_OCSP_VALIDITY_HOURS = env.int("PKI_OCSP_VALIDITY_HOURS", 12, validate=_at_least_1)
+# The public key-compromise page: reports (POSTs) accepted per client address and hour.
+KEY_COMPROMISE_REPORTS_PER_HOUR = env.int(
+    "KEY_COMPROMISE_REPORTS_PER_HOUR", 10, validate=_at_least_1
+)
+# The cache rate limits count in. Empty: each process's memory, right for one process
+# (development); with several processes or hosts, a Redis server they share.
+_redis_url = env.str(
+    "REDIS_URL",
+    "",
+    validate=validate.Regexp(
+        r"^$|^(rediss?|unix)://", error="REDIS_URL must be a redis://, rediss:// or unix:// URL."
+    ),
+)
 _log_level = env.log_level("LOG_LEVEL", "INFO")
 _signin_failure_limit = env.int("SIGNIN_FAILURE_LIMIT", 5, validate=_at_least_1)
 _signin_lockout_minutes = env.int("SIGNIN_LOCKOUT_MINUTES", 15, validate=_at_least_1)
@@ -408,6 +421,16 @@ else:
 # fatal. ipware's strict mode would drop the whole header for them, and a client
 # could then make every sign-in seem to come from the proxy's own address.
 IPWARE_STRICT = False
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# django-ratelimit counts with the cache's atomic increments (Redis has them).
+RATELIMIT_USE_CACHE = "default"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -22,6 +22,8 @@ urlpatterns = [
         certificate_views.confirm_revocation,
         name="confirm_revocation",
     ),
+    # Public: anyone holding a compromised key reports it by proving possession.
+    path("key-compromise/", certificate_views.key_compromise, name="key_compromise"),
     # Public: the CA certificates, CRLs and OCSP at the URLs issued certificates name.
     path("pki/", include("certificates.pki_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

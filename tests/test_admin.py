@@ -380,7 +380,7 @@ def revocation_of(certificate: Certificate) -> RevocationRequest:
 
 def pending_revocation(customer, domain: str, **kwargs) -> RevocationRequest:
     certificate = issue_real_certificate(customer, "DV", domain=domain, **kwargs)
-    return services.request_revocation(certificate=certificate, reason=1, actor=customer)
+    return services.request_revocation(certificate=certificate, reason=4, actor=customer)
 
 
 def test_the_revocation_queue_puts_overdue_first_in_red_with_the_refund_consequence(
@@ -436,7 +436,7 @@ def test_the_refund_the_queue_shows_is_the_refund_completing_makes(
         services.reissue_certificate(certificate=certificate, actor=None)
     with time_machine.travel(datetime.combine(completed_on, time(9), UTC), tick=False):
         revocation = services.request_revocation(
-            certificate=refresh(certificate), reason=1, actor=customer
+            certificate=refresh(certificate), reason=4, actor=customer
         )
         text = page_text(operator_client.get(changelist_url("revocationrequest")))
         post_action(operator_client, "revocationrequest", "complete", [revocation])
@@ -468,7 +468,7 @@ def test_deciding_a_revocation_not_with_the_ca_is_refused_and_changes_nothing(
 ):
     if status == "awaiting_confirmation":
         certificate = issue_real_certificate(customer, "OV", contact_email="a@example.com")
-        revocation = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+        revocation = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     else:
         revocation = pending_revocation(customer, "shop.example.com")
         if status == "completed":
@@ -501,7 +501,7 @@ def test_bulk_complete_revokes_those_with_the_ca_and_reports_the_others(customer
     done = pending_revocation(customer, "done.example.com")
     services.complete_revocation(revocation=done, actor=None)
     ov = issue_real_certificate(customer, "OV", domain="ov.example.com")
-    unconfirmed = services.request_revocation(certificate=ov, reason=1, actor=customer)
+    unconfirmed = services.request_revocation(certificate=ov, reason=4, actor=customer)
 
     response = post_action(
         operator_client, "revocationrequest", "complete", [*pending, done, unconfirmed]
@@ -640,7 +640,7 @@ def test_search_finds_certificates_by_domain_customer_serial_and_fingerprint(
     assert theirs.order_id in search("order", str(theirs.order_id))
     assert search("application", "alice", queue="all") == [application_of(ours).pk]
     assert search("application", "alice") == []  # the queue: nothing of alice's waits
-    revocation = services.request_revocation(certificate=theirs, reason=1, actor=other_customer)
+    revocation = services.request_revocation(certificate=theirs, reason=4, actor=other_customer)
     assert search("revocationrequest", theirs.serial) == [revocation.pk]
     assert search("revocationrequest", "bob") == [revocation.pk]
 

@@ -12,12 +12,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services
+from certificates.key_encryption import decrypt_private_key
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus
 from certificates.models import (
@@ -25,10 +30,12 @@ from certificates.models import (
     AuditEvent,
     Certificate,
     CustomerSettings,
+    CompromisedKey,
     IssuedSerial,
     Order,
     RevocationRequest,
 )
+from certificates.pki.parsing import load_private_key
 from tests.factories import make_certificate, make_product, make_user, operators_group
 from tests.issuance import issue_real_certificate, submit_application
 
@@ -233,3 +240,24 @@ def test_saving_the_profile_in_parallel_changes_and_audits_it_once():
     assert (customer.first_name, customer.email) == ("Alice", "alice@example.org")
     settings = CustomerSettings.objects.get(customer=customer)  # one row, not one per request
     assert settings.expiry_warnings_default is False
+
+
+def test_revoking_for_key_compromise_revokes_once(customer):
+    certificate = issue_real_certificate(customer, "DV")
+    url = reverse("certificates:revoke", args=[certificate.pk])
+    statuses = fire(customer, url, {"reason": "1"})
+    assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+    assert RevocationRequest.objects.get().status == RevocationStatus.COMPLETED
+    assert CompromisedKey.objects.count() == 1
+
+
+def test_a_key_compromise_report_revokes_once(customer):
+    certificate = issue_real_certificate(customer, "DV")
+    key = load_private_key(decrypt_private_key(certificate.private_key_encrypted))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, services.new_challenge())])
+    request = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, SHA256())
+    data = {"csr": request.public_bytes(Encoding.PEM).decode()}
+    statuses = fire(customer, reverse("key_compromise"), data)
+    assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+    assert RevocationRequest.objects.get().status == RevocationStatus.COMPLETED
+    assert CompromisedKey.objects.count() == 1

@@ -34,7 +34,7 @@ def refresh(obj):
     return type(obj).objects.get(pk=obj.pk)
 
 
-def revoke(client, certificate, reason=1, *, follow=False, headers=None):
+def revoke(client, certificate, reason=4, *, follow=False, headers=None):
     """The revocation as sent by the "OK" of the dialog that "Confirm" opened."""
     return client.post(
         revoke_url(certificate), {"reason": reason, "ok": "1"}, follow=follow, headers=headers
@@ -337,7 +337,7 @@ def test_ov_waits_for_the_emailed_confirmation(customer_client, ov):
     [message] = mail.outbox
     assert message.to == ["applicant@example.com"]
     assert ov.serial in message.body
-    assert "Key compromise" in message.body
+    assert "Superseded" in message.body
     assert "72 hours" in message.body
 
 
@@ -484,7 +484,7 @@ def admin_action(admin_client, action, requests, **data):
 def test_completing_within_30_days_revokes_and_refunds_in_full(customer, admin_client):
     with time_machine.travel(ISSUED_AT, tick=False):
         certificate = issue_real_certificate(customer, "DV", amount=Decimal("300.00"))
-        request = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+        request = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     # Sunday 1 March 2026: the 30th day after issuance.
     completed = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
     with time_machine.travel(completed, tick=False):
@@ -537,7 +537,7 @@ def test_the_customer_sees_the_completed_revocation(customer, customer_client, d
 def test_rejecting_returns_the_certificate_with_the_reason_shown(
     customer, customer_client, admin_client, dv
 ):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
 
     form = admin_action(admin_client, "reject", [request])
     assert "Reason shown to the customer" in form.content.decode()
@@ -558,7 +558,7 @@ def test_rejecting_returns_the_certificate_with_the_reason_shown(
 
 
 def test_an_unconfirmed_request_is_not_the_cas_to_decide(customer, admin_client, ov):
-    request = services.request_revocation(certificate=ov, reason=1, actor=customer)
+    request = services.request_revocation(certificate=ov, reason=4, actor=customer)
 
     response = admin_action(admin_client, "complete", [request])
 
@@ -568,7 +568,7 @@ def test_an_unconfirmed_request_is_not_the_cas_to_decide(customer, admin_client,
 
 
 def test_completing_twice_revokes_once(customer, admin_client, dv):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
     admin_action(admin_client, "complete", [request])
 
     response = admin_action(admin_client, "complete", [request])
@@ -584,9 +584,9 @@ def test_the_admin_queue_lists_requests_with_the_ca_first_by_due_date(customer, 
     certificates = [
         issue_real_certificate(customer, "DV", domain=f"s{i}.example.com") for i in range(2)
     ]
-    late = services.request_revocation(certificate=certificates[0], reason=1, actor=customer)
+    late = services.request_revocation(certificate=certificates[0], reason=4, actor=customer)
     RevocationRequest.objects.filter(pk=late.pk).update(due_date=date(2020, 1, 1))
-    services.request_revocation(certificate=certificates[1], reason=1, actor=customer)
+    services.request_revocation(certificate=certificates[1], reason=4, actor=customer)
 
     response = admin_client.get(reverse("admin:certificates_revocationrequest_changelist"))
 
@@ -597,7 +597,7 @@ def test_the_admin_queue_lists_requests_with_the_ca_first_by_due_date(customer, 
 
 
 def test_a_revoked_certificate_can_be_deleted(customer, customer_client, dv):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
     assert refresh(dv).delete_refusal  # not while being revoked
     services.complete_revocation(revocation=request, actor=None)
 
@@ -664,7 +664,7 @@ def test_two_requests_at_once_make_one_revocation_request(customer):
 
     outcomes = race(
         lambda: services.request_revocation(
-            certificate=Certificate.objects.get(pk=certificate.pk), reason=1, actor=customer
+            certificate=Certificate.objects.get(pk=certificate.pk), reason=4, actor=customer
         )
     )
 
@@ -677,7 +677,7 @@ def test_two_requests_at_once_make_one_revocation_request(customer):
 @pytest.mark.django_db(transaction=True)
 def test_two_operators_completing_at_once_revoke_once(customer):
     certificate = issue_real_certificate(customer, "DV")
-    request = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+    request = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     operators = [make_user(f"operator{i}", is_staff=True) for i in range(2)]
     turn = iter(operators)
 

@@ -78,6 +78,8 @@ RULES: dict[str, Rule] = {
     "contact": Rule(CUSTOMER),
     # The emailed link: the signed token authorizes, the applicant may have no sign-in.
     "confirm_revocation": Rule(PUBLIC, GET_POST),
+    # Whoever holds a compromised key reports it: the CSR signed by it is the proof.
+    "key_compromise": Rule(PUBLIC, GET_POST),
     "pki:crl": Rule(PUBLIC),
     "pki:root_crl": Rule(PUBLIC),
     "pki:ca_certificate": Rule(PUBLIC),

@@ -111,7 +111,7 @@ class World:
             self.customer, "OV", domain="ov.example.com", contact_email="li@example.com"
         )
         self.revocation = services.request_revocation(
-            certificate=self.ov, reason=1, actor=self.customer
+            certificate=self.ov, reason=4, actor=self.customer
         )
         mail.outbox.clear()
         Group.objects.create(name="operators")

@@ -133,7 +133,7 @@ def world(transactional_db, settings):
     ov = issue_real_certificate(
         customer, "OV", domain="ov.alice.example.com", contact_email="li@alice.example.com"
     )
-    services.request_revocation(certificate=ov, reason=1, actor=customer)
+    services.request_revocation(certificate=ov, reason=4, actor=customer)
     validating = pending(customer)
     services.save_application(
         certificate=validating,

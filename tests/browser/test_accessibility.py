@@ -87,6 +87,11 @@ def test_every_console_page_passes_axe(page, world, axe, settings):
     page.context.clear_cookies()
     page.goto(world["link"])
     check("confirm-revocation")
+    page.goto("/key-compromise/")
+    check("key-compromise")
+    page.get_by_role("button", name="Report the key").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    check("key-compromise-errors")
 
     # Last, as it locks this address out: the sign-in page after too many failures.
     settings.AXES_FAILURE_LIMIT = 2
