@@ -47,6 +47,16 @@ def operator_client(operator):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count in the cache: each test starts with none used. (The default cache
+    is each process's memory in tests; a test that points it at Redis cleans up itself.)"""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def dv_settings(settings, dns_server, http_server):
     """Domain checks against the loopback DNS and HTTP servers, quickly."""

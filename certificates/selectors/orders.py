@@ -1,14 +1,50 @@
-"""Orders and the audit events a customer may read: their own, and nobody else's."""
+"""The Orders page: a customer's orders, their certificates and the refunds made; and, for
+the API, the orders with their refunds and the audit events of the customer's certificates."""
 
-from django.db.models import CharField, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 
 from certificates.lifecycle import RevocationStatus
 from certificates.models import AuditEvent, Certificate, Order, RevocationRequest
+from certificates.selectors.operators import CERTIFICATE_BULK_FIELDS
+
+
+def order_list(*, customer) -> QuerySet[Order]:
+    """The customer's paid orders, newest first, each with its number of certificates."""
+    return (
+        Order.objects.filter(customer=customer, paid_at__isnull=False)
+        .select_related("product__brand")
+        .annotate(
+            certificate_count=Count("certificates"),
+            deleted_count=Count("certificates", filter=Q(certificates__deleted_at__isnull=False)),
+        )
+        .order_by("-paid_at", "-id")
+    )
+
+
+def order_detail(*, customer, pk: int) -> Order | None:
+    """One of the customer's orders with its certificates and their completed revocations
+    (the refunds), in three queries; None when it is not theirs."""
+    refunds = RevocationRequest.objects.filter(status=RevocationStatus.COMPLETED).order_by(
+        "completed_at"
+    )
+    certificates = (
+        Certificate.objects.select_related("brand")
+        .defer(*CERTIFICATE_BULK_FIELDS)
+        .prefetch_related(Prefetch("revocation_requests", refunds, to_attr="completed"))
+        .order_by("id")
+    )
+    return (
+        Order.objects.filter(customer=customer, pk=pk)
+        .select_related("product__brand")
+        .prefetch_related(Prefetch("certificates", certificates, to_attr="certificate_rows"))
+        .first()
+    )
 
 
 def customer_orders(*, customer) -> QuerySet[Order]:
-    """The customer's orders, newest first, with their certificates and completed refunds."""
+    """The API's orders: newest first by creation (its cursor's order), with their
+    certificates and completed refunds."""
     return (
         Order.objects.filter(customer=customer)
         .select_related("product__brand")

@@ -1,16 +1,7 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from api import tokens
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    # The rate limit counts in the cache, which outlives one test.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class ApiClient:
