@@ -23,7 +23,8 @@ def no_such_operation(request: HttpRequest, rest: str) -> JsonResponse:
 
 urlpatterns = [
     path("v1/", (api_patterns, api_app_name, api_namespace)),
-    re_path(r"^(?P<rest>.*)$", no_such_operation, name="api_not_found"),
+    # [\s\S]: a URL with an encoded newline in it is no operation either.
+    re_path(r"^(?P<rest>[\s\S]*)\Z", no_such_operation, name="api_not_found"),
 ]
 
 console_urlpatterns = [
