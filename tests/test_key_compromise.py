@@ -109,7 +109,7 @@ def is_listed(certificate: Certificate) -> bool:
 
 def revoke(client, certificate, reason):
     url = reverse("certificates:revoke", args=[certificate.pk])
-    return client.post(url, {"reason": reason}, follow=True)
+    return client.post(url, {"reason": reason, "ok": "1"}, follow=True)
 
 
 # --- the customer's own request -------------------------------------------------------------
