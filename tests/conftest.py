@@ -45,3 +45,15 @@ def operator_client(operator):
     client = Client()
     client.force_login(operator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _loopback_dns(settings, shared_dns_server):
+    """Every test resolves through a loopback DNS server (CAA at issuance, domain checks):
+    no record unless the test publishes one. Tests with their own `dns_server` point the
+    settings at it instead."""
+    settings.DV_NAMESERVERS = [shared_dns_server.host]
+    settings.DV_DNS_PORT = shared_dns_server.port
+    settings.DV_CHECK_TIMEOUT = 2.0
+    yield shared_dns_server
+    shared_dns_server.clear()
