@@ -47,8 +47,9 @@ def issue_real_certificate(
         amount=amount,
         quantity=quantity,
     )
-    prove_domain_control(certificate)
-    if validation_type != "DV":
+    if validation_type == "DV":
+        prove_domain_control(certificate)
+    else:
         services.approve_application(certificate=certificate, actor=None)
     return Certificate.objects.get(pk=certificate.pk)
 
@@ -74,9 +75,11 @@ def submit_application(
     amount: Decimal = Decimal("300.00"),
     quantity: int = 1,
     key_type: str = Application.KeyType.EC_P256,
+    prove_control: bool | None = None,
 ) -> Certificate:
     """A bought certificate whose application was submitted: validating, OV/EV waiting for
-    an operator. `domain` may name several domains, one per line."""
+    an operator with every name's control proven (unless `prove_control` is false).
+    `domain` may name several domains, one per line."""
     product = make_product(validation_type=validation_type)
     order = Order.objects.create(
         customer=owner,
@@ -112,4 +115,6 @@ def submit_application(
     services.save_application(
         certificate=certificate, application=application, submit=True, actor=owner
     )
+    if prove_control if prove_control is not None else validation_type != "DV":
+        prove_domain_control(certificate)
     return Certificate.objects.get(pk=certificate.pk)
