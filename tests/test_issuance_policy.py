@@ -80,6 +80,17 @@ def test_each_refused_key_is_refused_by_the_gate_with_the_same_words(customer, c
     assert case.words in refusal_event(certificate).details["reasons"][0]
 
 
+def test_a_csr_with_a_key_of_another_type_is_refused_by_the_gate_not_a_server_error(customer):
+    from cryptography.hazmat.primitives.asymmetric import dsa
+
+    certificate = dv_with_csr(customer, make_csr(dsa.generate_private_key(2048), [DOMAIN]))
+
+    with pytest.raises(issuance_policy.IssuanceRefused, match="Use RSA|Use an RSA"):
+        prove_domain_control(certificate)
+
+    assert_not_signed(certificate)
+
+
 def test_a_csr_signed_with_sha1_is_refused_on_the_form_as_such(customer_client, customer):
     from cryptography.hazmat.primitives.asymmetric import rsa
 

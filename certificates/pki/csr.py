@@ -433,7 +433,7 @@ def check_csr(csr: x509.CertificateSigningRequest, domains: Sequence[str]) -> No
     The domains are the application's, normalized. The CSR's names (its commonName and SAN
     DNS names, compared case-insensitively) must be exactly those domains.
     """
-    public_key = _csr_public_key(csr)
+    public_key = csr_public_key(csr)
     if _signature_hash(csr) == "sha1":
         raise CSRSignedWithSHA1Error()
     if not _signature_is_valid(csr):
@@ -442,7 +442,8 @@ def check_csr(csr: x509.CertificateSigningRequest, domains: Sequence[str]) -> No
     _check_names(csr_domains(csr), domains)
 
 
-def _csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
+def csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
+    """The CSR's key; UnsupportedKeyError when it is of a type cryptography can't load."""
     try:
         return csr.public_key()
     except (ValueError, UnsupportedAlgorithm):

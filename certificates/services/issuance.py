@@ -14,6 +14,7 @@ from certificates.issuance_policy import IssuanceRefused
 from certificates.lifecycle import CertificateStatus, transition
 from certificates.models import Application, Certificate, IssuedSerial, ValidationType
 from certificates.pki import ca, csr
+from certificates.pki.errors import PKIError
 from certificates.pki.parsing import CertificateInfo, certificate_to_pem, describe_certificate
 
 
@@ -73,11 +74,16 @@ def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
     if certificate.subscription_ends_at:
         remaining = (certificate.subscription_ends_at - now).days
         validity_days = max(1, min(validity_days, remaining))
+    try:
+        public_key = csr.csr_public_key(csr.load_csr(application.csr_pem))
+    except PKIError as error:
+        # A door without the apply form's checks (ACME, the API) may hand over such a CSR.
+        raise IssuanceRefused([issuance_policy.Refusal(kind="key", reason=error.message)]) from None
     signed = issuance_policy.sign(
         request=issuance_policy.Request(
             issuer=authority.load(issuing),
             ca_slug=issuing.slug,
-            public_key=csr.load_csr(application.csr_pem).public_key(),
+            public_key=public_key,
             domains=tuple(application.domain_list),
             validation_type=certificate.validation_type,
             subject=subject_of(application),
