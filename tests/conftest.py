@@ -48,6 +48,16 @@ def operator_client(operator):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count in the cache: each test starts with none used. (The default cache
+    is each process's memory in tests; a test that points it at Redis cleans up itself.)"""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _loopback_dns(settings, shared_dns_server):
     """Every test resolves through a loopback DNS server (CAA at issuance, domain checks):
     no record unless the test publishes one. Tests with their own `dns_server` point the

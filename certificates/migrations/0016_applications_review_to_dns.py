@@ -10,6 +10,6 @@ def review_to_dns(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("certificates", "0011_compromised_keys")]
+    dependencies = [("certificates", "0015_serials_with_leading_zeros")]
 
     operations = [migrations.RunPython(review_to_dns, migrations.RunPython.noop)]
