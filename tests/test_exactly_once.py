@@ -267,7 +267,7 @@ def test_saving_the_profile_in_parallel_changes_and_audits_it_once():
 def test_revoking_for_key_compromise_revokes_once(customer):
     certificate = issue_real_certificate(customer, "DV")
     url = reverse("certificates:revoke", args=[certificate.pk])
-    statuses = fire(customer, url, {"reason": "1"})
+    statuses = fire(customer, url, {"reason": "1", "ok": "1"})
     assert_once(statuses, events("certificate.status", to=Status.REVOKED))
     assert RevocationRequest.objects.get().status == RevocationStatus.COMPLETED
     assert CompromisedKey.objects.count() == 1

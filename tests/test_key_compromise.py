@@ -109,7 +109,6 @@ def is_listed(certificate: Certificate) -> bool:
 
 def revoke(client, certificate, reason):
     url = reverse("certificates:revoke", args=[certificate.pk])
-    # "Confirm" then the dialog's "OK": only the OK sends the request.
     return client.post(url, {"reason": reason, "ok": "1"}, follow=True)
 
 

@@ -122,7 +122,7 @@ def test_the_revoke_page_and_the_admin_agree_on_the_refund_on_each_day(
         certificate = issue_real_certificate(customer, "DV", domain="page.example.com")
         queued = issue_real_certificate(customer, "DV", domain="queued.example.com")
     with time_machine.travel(datetime.fromisoformat(f"{today}T09:00:00+00:00"), tick=False):
-        services.request_revocation(certificate=queued, reason=1, actor=customer)
+        services.request_revocation(certificate=queued, reason=4, actor=customer)
         page = page_text(customer_client.get(revoke_url(certificate)))
         admin = page_text(
             admin_client.get(reverse("admin:certificates_revocationrequest_changelist"))

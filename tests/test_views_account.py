@@ -87,7 +87,7 @@ def test_an_order_shows_its_certificates_and_the_refund_of_each_revocation(
 ):
     with time_machine.travel(ISSUED_AT, tick=False):
         certificate = issue_real_certificate(customer, "DV", domain="refund.example.com")
-        revocation = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+        revocation = services.request_revocation(certificate=certificate, reason=4, actor=customer)
         services.complete_revocation(revocation=revocation, actor=None)
     order = Order.objects.get(pk=certificate.order_id)
 
