@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from bench.report import Row, median, ms, timed
-from certificates.pki import bundles, ca, csr
+from bench.report import Row, median, ms, timed, verdict
+from certificates.pki import bundles, ca, csr, lint
 
 BASE_URL = "http://pki.example.com"
 
@@ -59,6 +59,7 @@ def measure(*, repeat: int) -> list[Row]:
         )
         for label, key in keys.items()
     ]
+    rows += _lint_rows(issuing, keys["ECC P-256"], domains, repeat)
     leaf = issue(keys["RSA 2048"])
     for server_type in bundles.SERVER_TYPES:
         seconds = median(
@@ -74,4 +75,52 @@ def measure(*, repeat: int) -> list[Row]:
             )
         )
         rows.append(Row("download", f"{server_type} zip (RSA 2048): median", ms(seconds)))
+    return rows
+
+
+LINT_TARGET_SECONDS = 0.010
+SUBJECT = ca.SubjectInfo(
+    organization="Example Shop Ltd",
+    country="CN",
+    city="Hangzhou",
+    business_category="Private Organization",
+    jurisdiction_country="CN",
+    registration_number="91330100MA27X",
+)
+
+
+def _lint_rows(issuing: ca.Authority, key, domains: list[str], repeat: int) -> list[Row]:
+    """What the issuance gate adds per certificate: the throw-away signature and pkilint's
+    lint, once the validator is built (once per process)."""
+    throwaway = lint.throwaway_key(lint.key_kind(issuing.private_key))
+    rows = []
+    for validation_type in ("DV", "OV", "EV"):
+        builder = ca.build_certificate(
+            issuing,
+            csr_public_key=key.public_key(),
+            domains=domains,
+            validation_type=validation_type,
+            subject=None if validation_type == "DV" else SUBJECT,
+            now=datetime.now(UTC),
+            validity_days=199,
+            base_url=BASE_URL,
+            ca_slug="bench",
+        )
+
+        def lint_once(builder=builder, validation_type=validation_type) -> None:
+            findings = lint.errors(ca.sign_certificate(builder, throwaway), validation_type)
+            if findings:
+                raise AssertionError(f"The bench certificate has lint errors: {findings}")
+
+        lint_once()  # builds the validator
+        seconds = median(timed(lint_once, repeat))
+        rows.append(
+            Row(
+                "issuance",
+                f"lint before signing ({validation_type}): per certificate, median",
+                ms(seconds),
+                f"< {LINT_TARGET_SECONDS * 1000:.0f} ms",
+                verdict(seconds < LINT_TARGET_SECONDS),
+            )
+        )
     return rows

@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
-from certificates import domain_checks, selectors
+from certificates import compromised_keys, domain_checks, issuance_policy, selectors
 from certificates.models import (
     Application,
     Brand,
@@ -353,14 +353,14 @@ class ApplicationForm(forms.ModelForm):
         else:
             self.fields["domains"].help_text = "One domain, e.g. www.example.com."
             self.fields["domains"].widget.attrs["rows"] = 1
+        # Every name's control is checked, DV, OV and EV alike (Baseline Requirements 3.2.2.4).
+        self.fields["validation_method"].choices = [
+            (method.value, method.offer) for method in domain_checks.ValidationMethod
+        ]
         if certificate.validation_type == ValidationType.DV:
             for name in self.ORGANIZATION_FIELDS + self.EV_FIELDS:
                 del self.fields[name]
-            self.fields["validation_method"].choices = [
-                (method.value, method.offer) for method in domain_checks.ValidationMethod
-            ]
         else:
-            del self.fields["validation_method"]
             if certificate.validation_type != ValidationType.EV:
                 for name in self.EV_FIELDS:
                     del self.fields[name]
@@ -371,10 +371,15 @@ class ApplicationForm(forms.ModelForm):
 
     def required_to_submit(self) -> list[str]:
         """The fields a submission needs, less the subject's: ca.check_subject says those."""
-        required = ["domains", "contact_name", "contact_email", "contact_phone", "csr_source"]
-        if self.certificate.validation_type == ValidationType.DV:
-            required.append("validation_method")
-        else:
+        required = [
+            "domains",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "csr_source",
+            "validation_method",
+        ]
+        if self.certificate.validation_type != ValidationType.DV:
             # Not in the certificate, but the operators check the organization there.
             required.append("organization_address")
         return required
@@ -465,6 +470,9 @@ class ApplicationForm(forms.ModelForm):
             pki_csr.check_csr(request, cleaned["domains"].split())
         except errors.PKIError as error:
             self.add_error("csr_pem", error.message)
+            return
+        if compromised_keys.is_listed(request.public_key()):
+            self.add_error("csr_pem", issuance_policy.COMPROMISED_KEY)
             return
         # Keep the CSR alone: a private key pasted along with it must not be stored.
         cleaned["csr_pem"] = pki_csr.describe_csr(text).pem

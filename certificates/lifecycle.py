@@ -42,7 +42,9 @@ CERTIFICATE_TRANSITIONS: Mapping[str, frozenset[str]] = {
     _C.VALIDATING: frozenset({_C.ISSUED, _C.CHECK_FAIL, _C.PENDING_APPLICATION}),
     # A failed check can be corrected and resubmitted, or withdrawn.
     _C.CHECK_FAIL: frozenset({_C.VALIDATING, _C.PENDING_APPLICATION}),
-    _C.ISSUED: frozenset({_C.REVOKING, _C.EXPIRED}),
+    # A reissue whose domain checks are too old to reuse goes back to validation; the
+    # certificate signed before stays valid meanwhile.
+    _C.ISSUED: frozenset({_C.REVOKING, _C.EXPIRED, _C.VALIDATING}),
     # The CA completes the revocation, or it is rejected/cancelled and the
     # certificate is issued again (or has run out meanwhile).
     _C.REVOKING: frozenset({_C.REVOKED, _C.ISSUED, _C.EXPIRED}),

@@ -422,8 +422,14 @@ class Certificate(TimestampedModel):
 
     @property
     def can_apply(self) -> bool:
-        """Whether an application may be saved or submitted: submitting must be allowed."""
-        return can_transition(self, CertificateStatus.VALIDATING)
+        """Whether an application may be saved or submitted: submitting must be allowed.
+
+        An issued certificate goes back to validation only by a reissue (its domain checks
+        too old to reuse), never by a new application.
+        """
+        return self.status != CertificateStatus.ISSUED and can_transition(
+            self, CertificateStatus.VALIDATING
+        )
 
     @property
     def can_withdraw(self) -> bool:
@@ -547,8 +553,24 @@ class Application(TimestampedModel):
 
     @property
     def validates_by_dns(self) -> bool:
-        """DV by a DNS TXT record rather than by a file on the web server."""
+        """Domain control by a DNS TXT record rather than by a file on the web server."""
         return self.validation_method == self.ValidationMethod.DNS
+
+    def domains_validated_at(self) -> dict[str, datetime | None]:
+        """When control of each name was last proven by its check (None: not passed)."""
+        proven: dict[str, datetime | None] = {}
+        for domain in self.domain_list:
+            result = self.check_results.get(domain) or {}
+            checked_at = result.get("checked_at")
+            proven[domain] = (
+                datetime.fromisoformat(checked_at) if result.get("ok") and checked_at else None
+            )
+        return proven
+
+    @property
+    def all_domains_checked(self) -> bool:
+        """Every name passed its check (the operators' Approve waits for this)."""
+        return all(self.domains_validated_at().values())
 
 
 class IssuedSerial(models.Model):

@@ -281,12 +281,16 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def verify(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     try:
-        services.verify_domains(certificate=certificate, actor=request.user)
+        results = services.verify_domains(certificate=certificate, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.message)
         return redirect(certificate)
     if certificate.status == CertificateStatus.ISSUED:
         messages.success(request, "All domains are verified: the certificate is issued.")
+    elif all(result.ok for result in results):
+        messages.success(
+            request, "All domains are verified: an operator reviews the organization next."
+        )
     elif certificate.status == CertificateStatus.CHECK_FAIL:
         messages.error(request, "Domain validation failed: see the reason below.")
     else:

@@ -124,6 +124,15 @@ CERTIFICATES_WILL_EXPIRE_DAYS = env.int("CERTIFICATES_WILL_EXPIRE_DAYS", 30, val
 _pki_base_url = env.str("PKI_BASE_URL", "http://127.0.0.1:8000")
 # The country in the local CAs' names (the Baseline Requirements want one).
 PKI_CA_COUNTRY = env.str("PKI_CA_COUNTRY", "CN", validate=validate.Length(equal=2))
+# The CA's own names in CAA records (RFC 8659 issue / issuewild values): a domain whose
+# CAA records name none of these can't get a certificate here. The default says it is
+# this console's local CA; a deployment names its own.
+PKI_CAA_IDENTITIES = env.list(
+    "PKI_CAA_IDENTITIES",
+    ["local-ca.ssl-console.invalid"],
+    subcast=str.strip,
+    validate=validate.Length(min=1, error="PKI_CAA_IDENTITIES needs at least one name."),
+)
 # One certificate's validity: the CA/Browser Forum maximum in force is 200 days
 # since 15 March 2026 (100 from March 2027, 47 from 2029); one day of margin.
 CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", 199, validate=_at_least_1)

@@ -67,3 +67,15 @@ def dv_settings(settings, dns_server, http_server):
     # The test servers listen on loopback, which the file check refuses unless allowed.
     settings.DV_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _loopback_dns(settings, shared_dns_server):
+    """Every test resolves through a loopback DNS server (CAA at issuance, domain checks):
+    no record unless the test publishes one. Tests with their own `dns_server` point the
+    settings at it instead."""
+    settings.DV_NAMESERVERS = [shared_dns_server.host]
+    settings.DV_DNS_PORT = shared_dns_server.port
+    settings.DV_CHECK_TIMEOUT = 2.0
+    yield shared_dns_server
+    shared_dns_server.clear()

@@ -9,7 +9,8 @@ Use the ``dns_server`` fixture (registered in ``tests/conftest.py``)::
 
 Unknown names get NXDOMAIN; a known name without records of the asked type gets an empty
 NOERROR answer (dnspython's NoAnswer). ``dns_server.answering = False`` drops every query,
-so the client times out. Records can be changed at any time, also while a query runs.
+so the client times out; ``fail(name)`` answers SERVFAIL for one name. ``set_caa`` serves CAA
+records. Records can be changed at any time, also while a query runs.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class LoopbackDNSServer(LoopbackServer):
 
     def __init__(self) -> None:
         self._records: dict[tuple[dns.name.Name, str], list[str]] = {}
+        self._failing: set[dns.name.Name] = set()
         self._lock = threading.Lock()
         self.answering = True
         self.queries: list[Query] = []
@@ -63,6 +65,15 @@ class LoopbackDNSServer(LoopbackServer):
 
     def set_aaaa(self, name: str, *addresses: str) -> None:
         self.set_record(name, "AAAA", *addresses)
+
+    def set_caa(self, name: str, *records: str) -> None:
+        """CAA records as zone-file text, e.g. ``'0 issue "letsencrypt.org"'``."""
+        self.set_record(name, "CAA", *records)
+
+    def fail(self, name: str) -> None:
+        """Answer every query for `name` with SERVFAIL, as a broken authoritative server does."""
+        with self._lock:
+            self._failing.add(dns.name.from_text(name))
 
     def set_record(self, name: str, rdtype: str, *rdatas: str) -> None:
         """Set a name's records of a type from zone-file text, e.g. ``'"part one" "part two"'``."""
@@ -87,6 +98,8 @@ class LoopbackDNSServer(LoopbackServer):
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._failing.clear()
+        self.answering = True
 
     # --- answering, called from the server thread ---
 
@@ -105,7 +118,10 @@ class LoopbackDNSServer(LoopbackServer):
             self.queries.append(Query(question.name.to_text(omit_final_dot=True), rdtype))
             name_exists = any(owner == question.name for owner, _ in self._records)
             rdatas = list(self._records.get((question.name, rdtype), ()))
-        if not name_exists:
+            failing = question.name in self._failing
+        if failing:
+            response.set_rcode(dns.rcode.SERVFAIL)
+        elif not name_exists:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif rdatas and question.rdclass == dns.rdataclass.IN:
             response.answer.append(dns.rrset.from_text(question.name, TTL, "IN", rdtype, *rdatas))
@@ -151,3 +167,22 @@ def _quoted(chunk: bytes) -> str:
 def dns_server() -> Iterator[LoopbackDNSServer]:
     with LoopbackDNSServer() as server:
         yield server
+
+
+_shared: list[LoopbackDNSServer] = []
+
+
+@pytest.fixture(scope="session")
+def shared_dns_server() -> Iterator[LoopbackDNSServer]:
+    """One server for the whole run, which every test's resolver settings point at (see
+    tests/conftest.py): issuance looks CAA up for every name, and no test may reach the
+    real DNS. Its records are cleared after each test."""
+    with LoopbackDNSServer() as server:
+        _shared.append(server)
+        yield server
+        _shared.remove(server)
+
+
+def shared_server() -> LoopbackDNSServer:
+    """The shared server, for helpers that publish records without a fixture of their own."""
+    return _shared[-1]

@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from certificates import services
+from certificates.domain_checks import dns_record_name
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Application, Certificate, Order
+from tests.dns_server import shared_server
 from tests.factories import make_certificate, make_product
 
 ORGANIZATION = {
@@ -45,8 +47,23 @@ def issue_real_certificate(
         amount=amount,
         quantity=quantity,
     )
-    services.issue_certificate(certificate=certificate, actor=None)
+    if validation_type == "DV":
+        prove_domain_control(certificate)
+    else:
+        services.approve_application(certificate=certificate, actor=None)
     return Certificate.objects.get(pk=certificate.pk)
+
+
+def prove_domain_control(certificate: Certificate) -> None:
+    """Publish each name's DNS TXT record on the tests' DNS server and press Verify: a DV
+    certificate is issued, an OV/EV one waits for the operator with every name checked."""
+    certificate.refresh_from_db()
+    application = certificate.application
+    server = shared_server()
+    for domain in application.domain_list:
+        server.set_txt(dns_record_name(domain), application.validation_token)
+    services.verify_domains(certificate=certificate, actor=None)
+    certificate.refresh_from_db()
 
 
 def submit_application(
@@ -58,9 +75,11 @@ def submit_application(
     amount: Decimal = Decimal("300.00"),
     quantity: int = 1,
     key_type: str = Application.KeyType.EC_P256,
+    prove_control: bool | None = None,
 ) -> Certificate:
     """A bought certificate whose application was submitted: validating, OV/EV waiting for
-    an operator. `domain` may name several domains, one per line."""
+    an operator with every name's control proven (unless `prove_control` is false).
+    `domain` may name several domains, one per line."""
     product = make_product(validation_type=validation_type)
     order = Order.objects.create(
         customer=owner,
@@ -89,11 +108,13 @@ def submit_application(
         contact_phone="+86 571 0000 0000",
         csr_source=Application.CsrSource.SYSTEM,
         key_type=key_type,
-        validation_method="dns" if validation_type == "DV" else "",
+        validation_method="dns",
         **(ORGANIZATION if validation_type != "DV" else {}),
         **(EV_SUBJECT if validation_type == "EV" else {}),
     )
     services.save_application(
         certificate=certificate, application=application, submit=True, actor=owner
     )
+    if prove_control if prove_control is not None else validation_type != "DV":
+        prove_domain_control(certificate)
     return Certificate.objects.get(pk=certificate.pk)

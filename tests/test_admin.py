@@ -240,6 +240,33 @@ def test_rejecting_an_application_not_waiting_is_refused_and_changes_nothing(
     assert AuditEvent.objects.count() == events
 
 
+def test_approve_waits_until_every_name_passed_its_check_one_by_one_and_in_bulk(
+    customer, operator_client
+):
+    checked = submit_application(customer, "OV", domain="checked.example.com")
+    unchecked = submit_application(
+        customer, "OV", domain="a.example.com\nb.example.com", prove_control=False
+    )
+    before = snapshot(unchecked)
+
+    page = operator_client.get(change_url(application_of(unchecked)))
+    assert "not checked yet a.example.com" in page_text(page)
+    assert "not checked yet b.example.com" in page_text(page)
+    single = post_action(operator_client, "application", "approve", [application_of(unchecked)])
+    bulk = post_action(
+        operator_client, "application", "approve", [application_of(c) for c in (checked, unchecked)]
+    )
+
+    refusal = "not approved: Approve waits until every domain passed its DNS record or file check"
+    assert refusal in messages_of(single)[0]
+    assert "not yet: a.example.com, b.example.com." in messages_of(single)[0]
+    assert any(refusal in line for line in messages_of(bulk))
+    assert snapshot(unchecked) == before
+    assert refresh(checked).status == Status.ISSUED
+    page = operator_client.get(change_url(application_of(checked)))
+    assert "found checked.example.com" in page_text(page)
+
+
 def test_bulk_approve_issues_the_waiting_ones_and_reports_the_others(customer, operator_client):
     waiting = [submit_application(customer, "OV", domain=f"w{i}.example.com") for i in range(2)]
     issued = wrong_status_for_review(customer, "issued")

@@ -8,17 +8,28 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services
+from certificates.errors import ActionNotAllowed
+from certificates.issuance_policy import reuse_days
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.models import Application, AuditEvent, Certificate, CertificateAuthority
+from certificates.models import (
+    Application,
+    AuditEvent,
+    Certificate,
+    CertificateAuthority,
+    IssuedSerial,
+)
 from certificates.pki import ca
 from certificates.pki.ca import SubjectInfo
 from certificates.pki.errors import InvalidSubjectError
 from certificates.pki.parsing import load_certificates, serial_hex
+from tests.dns_server import shared_server
 from tests.factories import make_certificate, make_order, make_product
+from tests.issuance import prove_domain_control
 
 pytestmark = pytest.mark.django_db
 
@@ -488,9 +499,41 @@ def test_verify_fails_the_check_after_the_allowed_days(customer_client, customer
 # --- OV/EV: an operator reviews -----------------------------------------------------------
 
 
+def test_ov_approval_is_refused_until_every_name_passed_its_check(customer_client, customer):
+    certificate = pending(customer, validation_type="OV", domain_scope="multiple", domain_count=2)
+    apply(customer_client, certificate, **ORGANIZATION, domains="shop.example.com\napi.example.com")
+    application = Application.objects.get()
+    server = shared_server()
+    server.set_txt("_dnsauth.shop.example.com", application.validation_token)
+
+    verify(customer_client, certificate)
+    with pytest.raises(ActionNotAllowed, match="not yet: api.example.com"):
+        services.approve_application(certificate=refresh(certificate), actor=None)
+    assert refresh(certificate).status == Status.VALIDATING
+    assert not refresh(certificate).certificate_pem
+
+    server.set_txt("_dnsauth.api.example.com", application.validation_token)
+    verify(customer_client, certificate)
+    assert refresh(certificate).status == Status.VALIDATING  # the organization is next
+    services.approve_application(certificate=refresh(certificate), actor=None)
+    assert refresh(certificate).status == Status.ISSUED
+
+
+def test_ov_application_shows_the_domain_check_instructions(customer_client, customer):
+    certificate = pending(customer, validation_type="OV")
+    apply(customer_client, certificate, **ORGANIZATION)
+    token = Application.objects.get().validation_token
+
+    page = customer_client.get(reverse("certificates:detail", args=[certificate.pk]))
+
+    assert "_dnsauth.shop.example.com" in page.content.decode()
+    assert token in page.content.decode()
+
+
 def test_ov_approved_by_an_operator_is_issued_with_the_organization(customer_client, customer):
     certificate = pending(customer, validation_type="OV")
     apply(customer_client, certificate, **ORGANIZATION)
+    prove_domain_control(certificate)
 
     services.approve_application(certificate=refresh(certificate), actor=None)
 
@@ -534,6 +577,7 @@ def test_ev_certificate_carries_the_ev_subject(customer_client, customer):
         jurisdiction_country="CN",
         registration_number="91330100MA27X",
     )
+    prove_domain_control(certificate)
     services.approve_application(certificate=refresh(certificate), actor=None)
 
     leaf = load_certificates(refresh(certificate).certificate_pem)[0]
@@ -557,6 +601,7 @@ def test_dv_cannot_be_approved_by_an_operator(customer_client, customer):
 def issued_ov(client, customer) -> Certificate:
     certificate = pending(customer, validation_type="OV")
     apply(client, certificate, **ORGANIZATION)
+    prove_domain_control(certificate)
     services.approve_application(certificate=refresh(certificate), actor=None)
     return refresh(certificate)
 
@@ -580,6 +625,37 @@ def test_reissue_signs_a_new_certificate_for_the_same_domains_and_key(customer_c
     assert load_certificates(new.certificate_pem)[0].public_key() == old_key
     event = AuditEvent.objects.get(action="certificate.reissue")
     assert event.details == {"old_serial": old.serial, "serial": new.serial}
+
+
+def test_reissue_past_the_reuse_period_goes_back_to_validation(customer_client, customer):
+    certificate = issued_ov(customer_client, customer)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        not_after=timezone.now() + timedelta(days=10)
+    )
+    old = refresh(certificate)
+    application = old.application
+    stale = (timezone.now() - timedelta(days=reuse_days(timezone.now().date()) + 1)).isoformat()
+    application.check_results = {
+        domain: {**result, "checked_at": stale}
+        for domain, result in application.check_results.items()
+    }
+    application.save()
+
+    response = customer_client.post(reverse("certificates:reissue", args=[certificate.pk]))
+
+    current = refresh(certificate)
+    assert current.status == Status.VALIDATING
+    assert current.serial == old.serial  # nothing new was signed; the old one is not revoked
+    assert IssuedSerial.objects.filter(serial=old.serial).exists()
+    assert current.application.validation_token != application.validation_token
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("went back to validation" in message for message in messages)
+    assert not AuditEvent.objects.filter(action="certificate.reissue").exists()
+
+    prove_domain_control(current)
+    services.approve_application(certificate=refresh(certificate), actor=None)
+    assert refresh(certificate).status == Status.ISSUED
+    assert refresh(certificate).serial != old.serial
 
 
 def test_reissue_is_refused_when_the_purchase_is_used_up(customer_client, customer):

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services
+from certificates.issuance_policy import reuse_days
 from certificates.key_encryption import decrypt_private_key
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus
@@ -179,6 +180,27 @@ def test_reissue_from_one_page_view_reissues_once(customer):
     statuses = fire(customer, url, {"serial": certificate.serial})
     assert_once(statuses, events("certificate.reissue"))
     assert IssuedSerial.objects.filter(certificate=certificate).count() == 2
+
+
+def test_reissue_past_the_reuse_period_goes_back_to_validation_once(customer):
+    certificate = issue_real_certificate(customer, "DV")
+    Certificate.objects.filter(pk=certificate.pk).update(
+        subscription_ends_at=timezone.now() + timedelta(days=700)
+    )
+    application = Application.objects.get(certificate=certificate)
+    stale = (timezone.now() - timedelta(days=reuse_days(timezone.now().date()) + 1)).isoformat()
+    Application.objects.filter(pk=application.pk).update(
+        check_results={
+            domain: {**result, "checked_at": stale}
+            for domain, result in application.check_results.items()
+        }
+    )
+    url = reverse("certificates:reissue", args=[certificate.pk])
+
+    statuses = fire(customer, url, {"serial": certificate.serial})
+
+    assert_once(statuses, events("certificate.status", to="validating", **{"from": "issued"}))
+    assert IssuedSerial.objects.filter(certificate=certificate).count() == 1
 
 
 def test_revoke_makes_one_request(customer):

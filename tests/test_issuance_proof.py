@@ -178,14 +178,14 @@ def issue_through_console(
     assert response.status_code == 302, response.context and response.context["form"].errors
     certificate = refresh(certificate)
     assert certificate.status == Status.VALIDATING
-    if case.validation_type == "DV":
-        token = certificate.application.validation_token
-        for domain in case.domains:
-            # A wildcard is validated on its base domain.
-            dns_server.set_txt(f"_dnsauth.{domain.removeprefix('*.')}", token)
-        client.post(reverse("certificates:verify", args=[certificate.pk]))
-    else:
-        services.approve_application(certificate=certificate, actor=None)
+    # Every name's control is proven, DV, OV and EV alike; OV/EV then wait for an operator.
+    token = certificate.application.validation_token
+    for domain in case.domains:
+        # A wildcard is validated on its base domain.
+        dns_server.set_txt(f"_dnsauth.{domain.removeprefix('*.')}", token)
+    client.post(reverse("certificates:verify", args=[certificate.pk]))
+    if case.validation_type != "DV":
+        services.approve_application(certificate=refresh(certificate), actor=None)
     certificate = refresh(certificate)
     assert certificate.status == Status.ISSUED, certificate.application.check_results
     return certificate

@@ -41,7 +41,7 @@ from certificates.models import (
 from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import load_certificates, load_private_key, public_key_sha256
 from tests.admin_support import changelist_url, messages_of, post_action
-from tests.issuance import issue_real_certificate, submit_application
+from tests.issuance import issue_real_certificate, prove_domain_control, submit_application
 from tests.test_revocation import page_text
 
 pytestmark = pytest.mark.django_db
@@ -271,7 +271,10 @@ def issue_with_key(owner, key, *, domain: str, validation_type: str = "DV") -> C
         csr_pem=request.public_bytes(serialization.Encoding.PEM).decode(),
     )
     Certificate.objects.filter(pk=certificate.pk).update(private_key_encrypted="")
-    services.issue_certificate(certificate=refresh(certificate), actor=None)
+    if validation_type == "DV":
+        prove_domain_control(refresh(certificate))  # Verify issues it
+    else:
+        services.issue_certificate(certificate=refresh(certificate), actor=None)
     return refresh(certificate)
 
 

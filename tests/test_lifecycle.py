@@ -27,7 +27,8 @@ EXPECTED_CERTIFICATE_TRANSITIONS: dict[str, set[str]] = {
     "validating": {"issued", "check_fail", "pending_application"},
     # A failed check or rejected review: corrected and resubmitted, or withdrawn.
     "check_fail": {"validating", "pending_application"},
-    "issued": {"revoking", "expired"},
+    # A reissue whose domain checks are too old goes back to validation.
+    "issued": {"revoking", "expired", "validating"},
     # Completed; rejected or cancelled (issued again, or run out meanwhile).
     "revoking": {"revoked", "issued", "expired"},
     "revoked": set(),

@@ -192,7 +192,8 @@ def test_expiry_warnings_can_be_turned_off_and_on(customer_client, customer):
     [
         ("DV", {"validation_method": "dns"}, "Add this DNS TXT record", "Publish a file"),
         ("DV", {"validation_method": "file"}, "Publish a file", "Add this DNS TXT record"),
-        ("OV", ORGANIZATION, "An operator checks the organization", "press Verify"),
+        # OV/EV prove control of every name too, then an operator checks the organization.
+        ("OV", ORGANIZATION, "Add this DNS TXT record", "Publish a file"),
     ],
 )
 def test_while_validating_the_details_say_what_the_validation_needs(
@@ -203,10 +204,13 @@ def test_while_validating_the_details_say_what_the_validation_needs(
 
     html = customer_client.get(detail_url(certificate)).content.decode()
 
-    heading = "Domain validation" if validation_type == "DV" else "Organization validation"
+    heading = (
+        "Domain validation" if validation_type == "DV" else "Domain and organization validation"
+    )
     assert f'id="validation-heading">{heading}<' in html
     assert shown in html
     assert not_shown not in html
+    assert ("an operator checks the organization" in html) == (validation_type != "DV")
 
 
 @pytest.mark.parametrize(

@@ -167,24 +167,16 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
 
     @admin.display(description="domain checks")
     def checks(self, application: Application) -> str:
-        """The last DV check's result per domain; OV/EV have the operator's review instead."""
+        """The last check's result for each domain, DV, OV and EV alike: Approve waits for all."""
         results = application.check_results or {}
-        if not results:
+        if not application.domain_list:
             return "-"
         return format_html(
             '<ul class="checks">{}</ul>',
             format_html_join(
                 "",
                 '<li class="{}">{} {}: {}</li>',
-                (
-                    (
-                        "check-ok" if result.get("ok") else "check-failed",
-                        "found" if result.get("ok") else "not found",
-                        domain,
-                        result.get("detail", ""),
-                    )
-                    for domain, result in results.items()
-                ),
+                (_check_row(domain, results.get(domain)) for domain in application.domain_list),
             ),
         )
 
@@ -254,3 +246,11 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
             return "rejected (Check Fail), the customer sees the reason"
 
         return self.reject_with_reason(request, self.selected_rows(request, queryset), reject)
+
+
+def _check_row(domain: str, result: dict | None) -> tuple[str, str, str, str]:
+    if result is None:
+        return ("check-failed", "not checked yet", domain, "the customer has not pressed Verify")
+    if result.get("ok"):
+        return ("check-ok", "found", domain, result.get("detail", ""))
+    return ("check-failed", "not found", domain, result.get("detail", ""))

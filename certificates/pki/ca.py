@@ -390,7 +390,21 @@ def random_serial_number() -> int:
     return (1 << _SERIAL_RANDOM_BITS) | secrets.randbits(_SERIAL_RANDOM_BITS)
 
 
-def issue_certificate(
+def issue_certificate(issuer: Authority, **arguments) -> x509.Certificate:
+    """Build (see build_certificate) and sign a TLS server certificate with the issuing CA.
+
+    The console signs only through certificates.issuance_policy, which lints the
+    certificate first: a test keeps every other module of the app from calling this.
+    """
+    return sign_certificate(build_certificate(issuer, **arguments), issuer.private_key)
+
+
+def sign_certificate(builder: x509.CertificateBuilder, key: CAPrivateKey) -> x509.Certificate:
+    """Sign what build_certificate built: with the issuer's key, or a throw-away one to lint."""
+    return builder.sign(key, signature_hash(key))
+
+
+def build_certificate(
     issuer: Authority,
     *,
     csr_public_key: PublicKeyTypes,
@@ -402,8 +416,8 @@ def issue_certificate(
     base_url: str,
     ca_slug: str,
     serial: int | None = None,
-) -> x509.Certificate:
-    """Sign a TLS server certificate for normalized domains (the first one is the CN).
+) -> x509.CertificateBuilder:
+    """A TLS server certificate for normalized domains (the first one is the CN), unsigned.
 
     The validity starts at `now` and lasts exactly validity_days, counted the RFC 5280 way
     (notAfter is inclusive, so it is one second short of validity_days later). DV
@@ -449,7 +463,7 @@ def issue_certificate(
         .add_extension(_crl_distribution_points(crl_url(base_url, ca_slug)), critical=False)
         .add_extension(_subscriber_aia(base_url, ca_slug), critical=False)
     )
-    return builder.sign(issuer.private_key, signature_hash(issuer.private_key))
+    return builder
 
 
 def _policy_for(validation_type: str) -> x509.ObjectIdentifier:

@@ -8,6 +8,7 @@ names that pass the checks here.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from certificates.pki.errors import (
     CSRDomainMismatchError,
     CSRSignatureError,
+    CSRSignedWithSHA1Error,
     InvalidCSRError,
     InvalidDomainError,
     PKIError,
@@ -125,8 +127,11 @@ def signature_hash(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> hashe
 def check_subscriber_key(public_key: PublicKeyTypes) -> None:
     """Raise WeakKeyError or UnsupportedKeyError unless a TLS certificate may carry this key.
 
-    Stricter than parsing.check_key_strength, which also serves uploads: a publicly trusted
-    TLS certificate may only hold RSA or ECC keys (CA/Browser Forum Baseline Requirements 6.1.5).
+    The key policy of every certificate this CA signs, wherever the key came from (made here,
+    a pasted CSR, ACME): RSA of at least 2048 bits, a whole number of bytes, exponent 65537,
+    not Fermat-factorable; ECC on P-256 or P-384 (Baseline Requirements 6.1.5 and 6.1.6,
+    Mozilla Root Store Policy 5.1). Stricter than parsing.check_key_strength, which serves
+    uploads of certificates signed elsewhere.
     """
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raise UnsupportedKeyError(
@@ -134,19 +139,78 @@ def check_subscriber_key(public_key: PublicKeyTypes) -> None:
             "browsers accept only RSA and ECC keys there. Use RSA (2048 bits or more) or "
             "ECC P-256 or P-384."
         )
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        _check_curve(public_key.curve.name)
+        return
     check_key_strength(public_key)
     if isinstance(public_key, rsa.RSAPublicKey):
-        if public_key.key_size % 8:
-            raise UnsupportedKeyError(
-                f"The RSA key is {public_key.key_size} bits, which is not a whole number of "
-                "bytes. Use an RSA key of 2048, 3072 or 4096 bits."
-            )
-        exponent = public_key.public_numbers().e
-        if exponent < 3 or exponent % 2 == 0:
-            raise WeakKeyError(
-                f"The RSA key's public exponent ({exponent}) is not safe. "
-                "Generate a new key; tools use 65537 by default."
-            )
+        _check_rsa(public_key)
+
+
+# Mozilla's policy allows these two; the Baseline Requirements also allow P-521.
+SUBSCRIBER_CURVES = ("secp256r1", "secp384r1")
+
+# RFC 8017 and the Baseline Requirements (6.1.6): an odd exponent in 2^16+1 .. 2^256-1.
+_MIN_RSA_EXPONENT = 2**16 + 1
+_MAX_RSA_EXPONENT = 2**256 - 1
+
+# Boulder's Fermat check runs 100 rounds; more costs little (about a millisecond).
+FERMAT_ROUNDS = 300
+
+
+def _check_curve(curve: str) -> None:
+    if curve == "secp521r1":
+        raise UnsupportedKeyError(
+            "ECC P-521 keys are not accepted: Mozilla's root store policy (section 5.1) allows "
+            "only P-256 and P-384 in certificates browsers trust. Use ECC P-256 or P-384."
+        )
+    if curve not in SUBSCRIBER_CURVES:
+        raise UnsupportedKeyError(
+            f"The ECC curve {curve} is not supported. Use ECC P-256 or P-384."
+        )
+
+
+def _check_rsa(public_key: rsa.RSAPublicKey) -> None:
+    if public_key.key_size % 8:
+        raise UnsupportedKeyError(
+            f"The RSA key is {public_key.key_size} bits, which is not a whole number of "
+            "bytes. Use an RSA key of 2048, 3072 or 4096 bits."
+        )
+    numbers = public_key.public_numbers()
+    exponent = numbers.e
+    if exponent % 2 == 0 or not _MIN_RSA_EXPONENT <= exponent <= _MAX_RSA_EXPONENT:
+        raise WeakKeyError(
+            f"The RSA key's public exponent ({exponent}) is not safe: it must be odd and "
+            "between 65537 and 2^256-1. Generate a new key; tools use 65537 by default."
+        )
+    if exponent != 65537:
+        raise UnsupportedKeyError(
+            f"The RSA key's public exponent is {exponent}; this CA signs only keys with the "
+            "exponent 65537. Generate a new key; tools use 65537 by default."
+        )
+    if fermat_factor(numbers.n) is not None:
+        raise WeakKeyError(
+            "The RSA key is broken: its two primes are so close together that anyone can "
+            "find them (Fermat's factorization). Generate a new key with a standard tool."
+        )
+
+
+def fermat_factor(modulus: int, rounds: int = FERMAT_ROUNDS) -> tuple[int, int] | None:
+    """The two factors of `modulus` if Fermat's method finds them within `rounds`, else None.
+
+    A modulus whose primes share their top half is factored at once (Boulder's
+    checkPrimeFactorsTooClose, and the ROCA-era ``fermat`` findings of real CAs).
+    """
+    a = math.isqrt(modulus)
+    if a * a < modulus:
+        a += 1
+    for _ in range(rounds):
+        b_squared = a * a - modulus
+        b = math.isqrt(b_squared)
+        if b * b == b_squared:
+            return a - b, a + b
+        a += 1
+    return None
 
 
 # --- Domain names -----------------------------------------------------------------------
@@ -372,14 +436,17 @@ def check_csr(csr: x509.CertificateSigningRequest, domains: Sequence[str]) -> No
     The domains are the application's, normalized. The CSR's names (its commonName and SAN
     DNS names, compared case-insensitively) must be exactly those domains.
     """
-    public_key = _csr_public_key(csr)
+    public_key = csr_public_key(csr)
+    if _signature_hash(csr) == "sha1":
+        raise CSRSignedWithSHA1Error()
     if not _signature_is_valid(csr):
         raise CSRSignatureError()
     check_subscriber_key(public_key)
     _check_names(csr_domains(csr), domains)
 
 
-def _csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
+def csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
+    """The CSR's key; UnsupportedKeyError when it is of a type cryptography can't load."""
     try:
         return csr.public_key()
     except (ValueError, UnsupportedAlgorithm):
@@ -387,6 +454,14 @@ def _csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
             "The CSR's key is of a type that is not supported. Use an RSA (2048 bits or more) "
             "or ECC (P-256 or P-384) key."
         ) from None
+
+
+def _signature_hash(csr: x509.CertificateSigningRequest) -> str | None:
+    try:
+        algorithm = csr.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return None
+    return algorithm.name if algorithm else None
 
 
 def _signature_is_valid(csr: x509.CertificateSigningRequest) -> bool:
@@ -448,7 +523,7 @@ def read_possession_proof(pem: str | bytes) -> PossessionProof:
     The RSA key is bounded before the signature is checked, as uploads are.
     """
     request = load_csr(pem)
-    public_key = _csr_public_key(request)
+    public_key = csr_public_key(request)
     if isinstance(public_key, rsa.RSAPublicKey) and (
         public_key.key_size > MAX_RSA_KEY_SIZE
         or public_key.public_numbers().e > MAX_RSA_PUBLIC_EXPONENT

@@ -133,6 +133,13 @@ class CSRSignatureError(PKIError):
     )
 
 
+class CSRSignedWithSHA1Error(PKIError):
+    default_message = (
+        "The CSR is signed with SHA-1, which certificate authorities no longer accept "
+        "(Baseline Requirements 7.1.3). Generate the CSR again with SHA-256."
+    )
+
+
 class CSRDomainMismatchError(PKIError):
     """The CSR names other domains than the application; `missing` and `extra` say which."""
 

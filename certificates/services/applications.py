@@ -52,8 +52,6 @@ def save_application(
             request = csr.build_csr(key, application.domain_list)
             application.csr_pem = request.public_bytes(serialization.Encoding.PEM).decode()
             key_pem = key_encryption.encrypt_private_key(private_key_to_pem(key))
-        if certificate.validation_type != ValidationType.DV:
-            application.validation_method = Application.ValidationMethod.REVIEW
         application.validation_token = domain_checks.new_token()
         application.submitted_at = timezone.now()
         application.check_results = {}
@@ -81,12 +79,13 @@ def withdraw_application(*, certificate: Certificate, actor) -> None:
 
 
 def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.CheckResult]:
-    """Check every domain's DNS record or file now; all found issues the certificate."""
-    if (
-        certificate.status != CertificateStatus.VALIDATING
-        or certificate.validation_type != ValidationType.DV
-    ):
-        raise ActionNotAllowed("Only a DV certificate in validation can be verified.")
+    """Check every domain's DNS record or file now, for DV, OV and EV alike.
+
+    All found issues a DV certificate; an OV or EV one then waits for the operators'
+    review of the organization, whose Approve needs every name checked.
+    """
+    if certificate.status != CertificateStatus.VALIDATING:
+        raise ActionNotAllowed("Only a certificate in validation can be verified.")
     application = certificate.application
     resolver = domain_checks.Resolver(
         nameservers=tuple(settings.DV_NAMESERVERS),
@@ -104,11 +103,16 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
         http_timeout=settings.DV_CHECK_TIMEOUT,
         allowed_networks=settings.DV_ALLOWED_NETWORKS,
     )
-    application.check_results = {r.domain: {"ok": r.ok, "detail": r.detail} for r in results}
-    application.last_checked_at = timezone.now()
+    checked_at = timezone.now()
+    application.check_results = {
+        r.domain: {"ok": r.ok, "detail": r.detail, "checked_at": checked_at.isoformat()}
+        for r in results
+    }
+    application.last_checked_at = checked_at
     application.save(update_fields=["check_results", "last_checked_at", "updated_at"])
     if all(result.ok for result in results):
-        issue_certificate(certificate=certificate, actor=actor)
+        if certificate.validation_type == ValidationType.DV:
+            issue_certificate(certificate=certificate, actor=actor)
     elif application.submitted_at < timezone.now() - timedelta(
         days=settings.DV_CHECK_FAIL_AFTER_DAYS
     ):
@@ -132,6 +136,16 @@ def approve_application(*, certificate: Certificate, actor) -> Certificate:
         raise ActionNotAllowed(
             f"Only an application waiting for review can be approved; this certificate is "
             f"{certificate.get_status_display()}."
+        )
+    unchecked = [
+        domain
+        for domain, proven in certificate.application.domains_validated_at().items()
+        if proven is None
+    ]
+    if unchecked:
+        raise ActionNotAllowed(
+            "Approve waits until every domain passed its DNS record or file check; not yet: "
+            f"{', '.join(unchecked)}."
         )
     return issue_certificate(certificate=certificate, actor=actor)
 

@@ -7,12 +7,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from certificates import authority
+from certificates import authority, domain_checks, issuance_policy
 from certificates.audit import record_event, user_or_none
 from certificates.errors import ActionNotAllowed
+from certificates.issuance_policy import IssuanceRefused
 from certificates.lifecycle import CertificateStatus, transition
 from certificates.models import Application, Certificate, IssuedSerial, ValidationType
 from certificates.pki import ca, csr
+from certificates.pki.errors import PKIError
 from certificates.pki.parsing import CertificateInfo, certificate_to_pem, describe_certificate
 
 
@@ -60,9 +62,10 @@ def subject_of(application: Application) -> ca.SubjectInfo | None:
 def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
     """Sign the application's CSR with the brand's issuing CA: the certificate's new fields.
 
-    One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what
-    was bought. `now` (when the validity starts) defaults to after the CA exists:
-    a CA made for this very certificate must not start after it.
+    Through the issuance gate, which refuses (IssuanceRefused) unless every check passes.
+    One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what was
+    bought. `now` (when the validity starts) defaults to after the CA exists: a CA made
+    for this very certificate must not start after it.
     """
     application = certificate.application
     issuing = authority.issuing_authority(certificate.brand)
@@ -71,16 +74,24 @@ def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
     if certificate.subscription_ends_at:
         remaining = (certificate.subscription_ends_at - now).days
         validity_days = max(1, min(validity_days, remaining))
-    signed = ca.issue_certificate(
-        authority.load(issuing),
-        csr_public_key=csr.load_csr(application.csr_pem).public_key(),
-        domains=application.domain_list,
-        validation_type=certificate.validation_type,
-        subject=subject_of(application),
-        now=now,
-        validity_days=validity_days,
-        base_url=settings.PKI_BASE_URL,
-        ca_slug=issuing.slug,
+    try:
+        public_key = csr.csr_public_key(csr.load_csr(application.csr_pem))
+    except PKIError as error:
+        # A door without the apply form's checks (ACME, the API) may hand over such a CSR.
+        raise IssuanceRefused([issuance_policy.Refusal(kind="key", reason=error.message)]) from None
+    signed = issuance_policy.sign(
+        request=issuance_policy.Request(
+            issuer=authority.load(issuing),
+            ca_slug=issuing.slug,
+            public_key=public_key,
+            domains=tuple(application.domain_list),
+            validation_type=certificate.validation_type,
+            subject=subject_of(application),
+            now=now,
+            validity_days=validity_days,
+        ),
+        validated_at=application.domains_validated_at(),
+        validation_method=caa_validation_method(application.validation_method),
     )
     info = describe_certificate(signed)
     return {
@@ -89,6 +100,25 @@ def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
         "chain_pem": issuing.certificate_pem,
         **fields_read_from(info),
     }
+
+
+def caa_validation_method(method: str) -> str:
+    """The console's validation method as RFC 8657's validationmethods names it: CA-specific
+    methods take the "ca-" prefix ("ca-dns", "ca-file")."""
+    return f"ca-{method}"
+
+
+def record_refusal(*, certificate: Certificate, refused: IssuanceRefused, actor) -> None:
+    """The audit event of a refusal: every reason, and the lint's findings for operators."""
+    record_event(
+        actor=actor,
+        action="certificate.issuance_refused",
+        target=certificate,
+        details={
+            "reasons": [refusal.reason for refusal in refused.refusals],
+            "findings": [line for refusal in refused.refusals for line in refusal.details],
+        },
+    )
 
 
 def issue_certificate(
@@ -110,20 +140,29 @@ def issue_certificate(
                 f"Only a certificate in validation can be issued; this one is "
                 f"{locked.get_status_display()}."
             )
-        fields = sign(locked, now=now)
-        transition(
-            certificate,
-            CertificateStatus.ISSUED,
-            actor=actor,
-            changes=fields,
-            details={"serial": fields["serial"]},
-        )
-        record_issued_serial(certificate=certificate)
-        if certificate.validation_type != ValidationType.DV:
-            Application.objects.filter(certificate=certificate).update(
-                reviewed_by=user_or_none(actor),
-                reviewed_at=timezone.now(),
+        try:
+            fields = sign(locked, now=now)
+        except IssuanceRefused as error:
+            refused = error
+            record_refusal(certificate=certificate, refused=refused, actor=actor)
+        else:
+            refused = None
+            transition(
+                certificate,
+                CertificateStatus.ISSUED,
+                actor=actor,
+                changes=fields,
+                details={"serial": fields["serial"]},
             )
+            record_issued_serial(certificate=certificate)
+            if certificate.validation_type != ValidationType.DV:
+                Application.objects.filter(certificate=certificate).update(
+                    reviewed_by=user_or_none(actor),
+                    reviewed_at=timezone.now(),
+                )
+    # Raised once the refusal's audit event is committed: nothing was signed or changed.
+    if refused is not None:
+        raise refused
     return certificate
 
 
@@ -149,19 +188,55 @@ def reissue_certificate(
                 "Only an issued certificate with purchased time left after its end date can be "
                 "reissued."
             )
-        fields = sign(locked)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-            setattr(certificate, name, value)
-        locked.save(update_fields=[*fields, "updated_at"])
-        record_issued_serial(certificate=locked)
-        record_event(
-            actor=actor,
-            action="certificate.reissue",
-            target=locked,
-            details={"old_serial": expected_serial, "serial": fields["serial"]},
-        )
+        try:
+            fields = sign(locked)
+        except IssuanceRefused as error:
+            refused = error
+            record_refusal(certificate=locked, refused=refused, actor=actor)
+            if all(refusal.kind == "stale_domain_control" for refusal in refused.refusals):
+                refused = back_to_validation(certificate=certificate, refused=refused, actor=actor)
+        else:
+            refused = None
+            for name, value in fields.items():
+                setattr(locked, name, value)
+                setattr(certificate, name, value)
+            locked.save(update_fields=[*fields, "updated_at"])
+            record_issued_serial(certificate=locked)
+            record_event(
+                actor=actor,
+                action="certificate.reissue",
+                target=locked,
+                details={"old_serial": expected_serial, "serial": fields["serial"]},
+            )
+    if refused is not None:
+        raise refused
     return certificate
+
+
+def back_to_validation(
+    *, certificate: Certificate, refused: IssuanceRefused, actor
+) -> ActionNotAllowed:
+    """A reissue whose domain checks are older than the reuse period: validate them again.
+
+    The certificate goes back to validation with a new token; the one already signed is
+    not revoked and stays valid until its own end date. The answer says what to do.
+    """
+    Application.objects.filter(certificate=certificate).update(
+        validation_token=domain_checks.new_token(),
+        check_results={},
+        submitted_at=timezone.now(),
+    )
+    transition(
+        certificate,
+        CertificateStatus.VALIDATING,
+        actor=actor,
+        details={"reason": "domain checks older than the reuse period"},
+    )
+    return ActionNotAllowed(
+        f"{refused} The certificate went back to validation: publish the new DNS record or "
+        "file and press Verify; the certificate issued before stays valid until "
+        f"{certificate.not_after:%Y-%m-%d}."
+    )
 
 
 def record_issued_serial(*, certificate: Certificate) -> IssuedSerial:

@@ -17,6 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from certificates import authority, services
+from certificates.issuance_policy import IssuanceRefused
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus, transition
 from certificates.models import (
@@ -126,8 +127,14 @@ class Command(BaseCommand):
             if Certificate.objects.filter(owner=demo).exists():
                 self.stdout.write("Demo certificates already exist; nothing to add.")
             else:
-                made = DemoCertificates(demo, products, random.Random(2026)).make()
+                seeder = DemoCertificates(demo, products, random.Random(2026))
+                made = seeder.make()
                 self.stdout.write(f"Created {made} demo certificates.")
+                if seeder.refused:
+                    self.stderr.write(
+                        f"{len(seeder.refused)} stayed in validation, refused by the issuance "
+                        f"policy; the first: {seeder.refused[0]}"
+                    )
         self.stdout.write(
             "Demo logins: customer demo / demo, operator operator / operator (admin at /admin/)"
         )
@@ -178,6 +185,7 @@ class DemoCertificates:
         self.products = products
         self.rng = rng
         self.now = timezone.now()
+        self.refused: list[str] = []
         self.order_ids: list[int] = []
 
     def make(self) -> int:
@@ -274,7 +282,13 @@ class DemoCertificates:
                 reason = "The organization could not be verified from the documents given."
             services.reject_application(certificate=certificate, reason=reason, actor=None)
             return
-        services.issue_certificate(certificate=certificate, actor=None, now=issued_at)
+        try:
+            services.issue_certificate(certificate=certificate, actor=None, now=issued_at)
+        except IssuanceRefused as refused:
+            # The gate still decides (CAA needs a DNS server that answers): the certificate
+            # stays in validation, and the command says why.
+            self.refused.append(str(refused))
+            return
         if kind == "expired":
             transition(certificate, Status.EXPIRED)
         elif kind in (Status.REVOKING, Status.REVOKED):
@@ -302,8 +316,18 @@ class DemoCertificates:
         services.save_application(
             certificate=certificate, application=application, submit=True, actor=self.owner
         )
-        # Applied before it was issued, not at seeding time.
-        Application.objects.filter(pk=application.pk).update(submitted_at=submitted_at)
+        # Applied before it was issued, not at seeding time. The demo's names are not real
+        # customers' domains: they are recorded as checked now, the one part of the issuance
+        # gate the demo stands in for (CAA, the key policy and the lint still run).
+        checked_at = self.now.isoformat()
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=submitted_at,
+            check_results={
+                domain: {"ok": True, "detail": "Demo data", "checked_at": checked_at}
+                for domain in domains
+            },
+            last_checked_at=self.now,
+        )
 
     def revoke(self, certificate: Certificate, *, complete: bool) -> None:
         """Revoked for real: on the CRL and "revoked" from OCSP once completed."""
