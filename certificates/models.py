@@ -432,6 +432,27 @@ class Certificate(TimestampedModel):
         return self.domain_scope == DomainScope.MULTIPLE
 
 
+class CertificateCount(models.Model):
+    """How many live (not deleted) certificates a customer has in one status.
+
+    Kept by certificates.counters in the same transaction as every change that
+    moves a certificate in or out of a status, so the overview reads a handful
+    of rows instead of counting the customer's certificates.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=CertificateStatus.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "status"], name="one_count_per_owner_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.status} of user {self.owner_id}"
+
+
 class Application(TimestampedModel):
     """The request information for a console certificate, and how its validation went."""
 

@@ -27,8 +27,7 @@ def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certif
                 chain_pem=bundle.chain_pem,
                 private_key_encrypted=key_encryption.encrypt_private_key(bundle.private_key_pem),
             )
-            start_uploaded(certificate)
-            certificate.save()
+            certificate = start_uploaded(certificate)
             record_event(
                 actor=owner,
                 action="certificate.upload",
