@@ -289,12 +289,12 @@ def certificate_creations(source: str) -> list[int]:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             receiver, method = node.func.value, node.func.attr
-            if method in CREATING_METHODS and _mentions_certificate(receiver):
-                lines.append(node.lineno)
-            elif method == "save" and (
+            creates = method in CREATING_METHODS and _mentions_certificate(receiver)
+            saves_new = method == "save" and (
                 _makes_certificate(receiver)
                 or (isinstance(receiver, ast.Name) and receiver.id in made)
-            ):
+            )
+            if creates or saves_new:
                 lines.append(node.lineno)
     return sorted(set(lines))
 
