@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,29 +62,40 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
     return get_object_or_404(Certificate.objects.owned_by(request.user), pk=pk)
 
 
+# A filtered list counts its entries up to this many, then says "more than".
+FILTERED_COUNT_LIMIT = 10_000
+
+
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     form = OverviewFilterForm(request.GET, brands=list(selectors.brands()))
     filters = form.filters()
-    paginator = Paginator(
-        selectors.certificate_list(owner=request.user, **filters),
-        settings.CERTIFICATES_PAGE_SIZE,
+    certificates = selectors.certificate_list(owner=request.user, **filters)
+    page = selectors.keyset_page(
+        certificates,
+        size=settings.CERTIFICATES_PAGE_SIZE,
+        after=selectors.Cursor.parse(request.GET.get("after")),
+        before=selectors.Cursor.parse(request.GET.get("before")),
+        last=request.GET.get("page") == "last",
     )
     context = {
         "form": form,
         "status": filters["status"],
         "counter_tabs": selectors.COUNTER_TABS,
+        "page": page,
     }
-    if not request.htmx or request.htmx.target == "counters":
+    tab = filters["status"] or "total"
+    plain_tab = filters["brand"] is None and not filters["search"] and tab in selectors.COUNTER_KEYS
+    if not request.htmx or request.htmx.target == "counters" or plain_tab:
         counts = selectors.certificate_counters(owner=request.user)
         context["counters"] = [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS]
-        tab = filters["status"] or "total"
-        if filters["brand"] is None and not filters["search"] and tab in counts:
-            # A tab's list is exactly its counter: no need to count the same rows twice.
-            paginator.count = counts[tab]
-    page = paginator.get_page(request.GET.get("page"))
-    context["page"] = page
-    context["page_range"] = paginator.get_elided_page_range(page.number)
+    if plain_tab:
+        # A tab's list is exactly its counter: no need to count the same rows twice.
+        context["count"], context["count_is_more"] = counts[tab], False
+    else:
+        context["count"], context["count_is_more"] = selectors.bounded_count(
+            certificates, limit=FILTERED_COUNT_LIMIT
+        )
     return render_page(
         request,
         "certificates/overview.html",

@@ -1,6 +1,7 @@
 """The reads, one module per page or topic; every door (views, admin, API, ACME) uses these.
 
-overview: the counters, tabs and filtered list. details: the details page's reads.
+overview: the counters, tabs and filtered list; keyset: its pages, by cursor, and
+bounded counts. details: the details page's reads.
 purchase: what is on sale and its price. brands: brands listed, on sale, by issuer.
 revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
 operators: the operators' queues (review, with the CA, overdue, orders to refund), when a
@@ -15,6 +16,7 @@ from certificates.selectors.details import (
     certificate_details,
     validation_rows,
 )
+from certificates.selectors.keyset import Cursor, KeysetPage, bounded_count, keyset_page
 from certificates.selectors.operators import (
     CERTIFICATE_BULK_FIELDS,
     REVIEWED_TYPES,
@@ -30,6 +32,7 @@ from certificates.selectors.operators import (
     with_revocations_with_the_ca,
 )
 from certificates.selectors.overview import (
+    COUNTER_KEYS,
     COUNTER_TABS,
     STATUS_FILTERS,
     WILL_EXPIRE,
@@ -57,6 +60,11 @@ from certificates.selectors.revocation import (
 )
 
 __all__ = [
+    "COUNTER_KEYS",
+    "Cursor",
+    "KeysetPage",
+    "bounded_count",
+    "keyset_page",
     "CERTIFICATE_BULK_FIELDS",
     "COUNTER_TABS",
     "MULTIPLE_MAX_DOMAINS",

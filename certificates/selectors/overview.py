@@ -29,6 +29,8 @@ COUNTER_TABS = (
     Tab(Status.CHECK_FAIL, "Check Fail"),
     Tab(Status.EXPIRED, "Expired"),
 )
+# The keys of the counters' dict (certificate_counters).
+COUNTER_KEYS = frozenset(str(tab.key) or "total" for tab in COUNTER_TABS)
 # Everything the "All Status" filter offers.
 STATUS_FILTERS = (
     *(Tab(value, label) for value, label in Status.choices),
