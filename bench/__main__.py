@@ -8,9 +8,9 @@ import time
 import warnings
 
 PRESETS = {
-    # Issue 7's sizes.
+    # Issues 7's and 18's sizes.
     "full": {
-        "overview_sizes": [1_000, 100_000],
+        "overview_sizes": [1_000, 100_000, 1_000_000],
         "expire_total": 1_000_000,
         "expire_due": 100_000,
         "notify_certs": 10_000,
@@ -90,6 +90,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+    # A clean table: no sign-in or request log lines between its rows.
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
 
     from bench.scratch import scratch_database
 
@@ -108,7 +110,7 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.utils import timezone
 
     from bench import expire, issuance, notify, overview, revocation, upload
-    from bench.data import analyze, make_brands
+    from bench.data import analyze, count_certificates, make_brands
     from bench.report import print_table, step
 
     # The test client's host, the in-memory email backend, and DEBUG off so
@@ -140,6 +142,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         )
     with step(f"insert {arguments.revoked:,} revoked certificates"):
         revocations = revocation.build(revoked=arguments.revoked, brands=brands, now=now)
+    with step("count the certificates"):
+        count_certificates()
     with step("analyze"):
         analyze()
 
