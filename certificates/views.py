@@ -83,6 +83,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "status": filters["status"],
         "counter_tabs": selectors.COUNTER_TABS,
         "page": page,
+        "entries": selectors.list_entries(page.object_list),
     }
     tab = filters["status"] or "total"
     plain_tab = filters["brand"] is None and not filters["search"] and tab in selectors.COUNTER_KEYS

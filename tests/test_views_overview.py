@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -296,3 +298,32 @@ def test_a_tab_without_search_reuses_its_counter_as_the_page_count(customer_clie
     assert searched == plain + 1
     response = customer_client.get(OVERVIEW, {"status": "issued"})
     assert response.context["count"] == 3
+
+
+def row_links(html: str, pk: int) -> list[str]:
+    row = re.search(rf'<tr data-certificate="{pk}">(.*?)</tr>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)"', row)
+
+
+def test_each_row_offers_the_actions_the_rules_allow(customer_client, customer):
+    pending = make_certificate(customer, status=Status.PENDING_APPLICATION, days_left=None)
+    issued = make_certificate(customer, status=Status.ISSUED, days_left=40)
+    uploaded = make_certificate(customer, status=Status.EXPIRED, days_left=-2, source="uploaded")
+
+    html = customer_client.get(OVERVIEW).content.decode()
+
+    assert row_links(html, pending.pk) == [
+        reverse("certificates:apply", args=[pending.pk]),
+        reverse("certificates:detail", args=[pending.pk]),
+    ]
+    # Issued and valid: Delete is offered, and says to revoke first.
+    assert row_links(html, issued.pk) == [
+        reverse("certificates:detail", args=[issued.pk]),
+        reverse("certificates:delete", args=[issued.pk]),
+    ]
+    assert row_links(html, uploaded.pk) == [
+        reverse("certificates:detail", args=[uploaded.pk]),
+        reverse("certificates:delete", args=[uploaded.pk]),
+    ]
+    row = re.search(rf'<tr data-certificate="{uploaded.pk}">(.*?)</tr>', html, re.S).group(1)
+    assert "Uploaded" in row and "status-expired" in row and "Expired" in row

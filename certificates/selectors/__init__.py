@@ -36,9 +36,11 @@ from certificates.selectors.overview import (
     COUNTER_TABS,
     STATUS_FILTERS,
     WILL_EXPIRE,
+    ListEntry,
     Tab,
     certificate_counters,
     certificate_list,
+    list_entries,
     status_condition,
 )
 from certificates.selectors.purchase import (
@@ -63,6 +65,8 @@ __all__ = [
     "COUNTER_KEYS",
     "Cursor",
     "KeysetPage",
+    "ListEntry",
+    "list_entries",
     "bounded_count",
     "keyset_page",
     "CERTIFICATE_BULK_FIELDS",
