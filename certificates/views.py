@@ -163,8 +163,15 @@ def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResp
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    certificate = owned_certificate(request, pk)
-    application = Application.objects.filter(certificate=certificate).first()
+    # Everything the page shows of the certificate's relations, in the one query.
+    certificate = get_object_or_404(
+        Certificate.objects.owned_by(request.user).select_related(
+            "brand", "order__product__brand", "application"
+        ),
+        pk=pk,
+    )
+    # A reverse one-to-one that is not there raises an AttributeError subclass.
+    application = getattr(certificate, "application", None)
     context = {
         "certificate": certificate,
         # From a revocation request on, only what identifies the certificate is shown.
