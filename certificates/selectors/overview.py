@@ -117,7 +117,7 @@ class ListEntry:
     `make bench`'s serve section).
     """
 
-    pk: int
+    pk: str
     name: str
     domains: list[str]  # the first three
     more_domains: int
@@ -126,8 +126,8 @@ class ListEntry:
     status: str
     status_label: str
     organization: str
-    not_after: datetime | None
-    days_left: int | None
+    expires_on: str  # the end date in the console's time zone, or "" while there is none
+    expiry_note: str  # "Expired", or the days left
     expired: bool
     details_url: str
     apply_url: str  # empty when it cannot be applied for now, as are the others
@@ -156,9 +156,11 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
         pk = certificate.pk
         domains = certificate.domain_list
         status = certificate.display_status
+        expired = status == Status.EXPIRED
+        days = certificate.days_left
         entries.append(
             ListEntry(
-                pk=pk,
+                pk=str(pk),
                 name=certificate.name,
                 domains=domains[:3],
                 more_domains=max(len(domains) - 3, 0),
@@ -171,9 +173,13 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
                 status=status,
                 status_label=Status(status).label,
                 organization=certificate.organization,
-                not_after=certificate.not_after,
-                days_left=certificate.days_left,
-                expired=status == Status.EXPIRED,
+                expires_on=(
+                    f"{timezone.localtime(certificate.not_after):%Y-%m-%d}"
+                    if certificate.not_after
+                    else ""
+                ),
+                expiry_note="Expired" if expired else f"{days} day{'' if days == 1 else 's'} left",
+                expired=expired,
                 details_url=details(pk),
                 apply_url=apply(pk) if certificate.can_apply else "",
                 download_url=f"{details(pk)}#download-heading" if certificate.can_download else "",
