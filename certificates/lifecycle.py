@@ -206,7 +206,7 @@ def transition_batch(
             candidates.filter(status__in=sources)
             .order_by("pk")
             .select_for_update(skip_locked=True)
-            .only("pk", "status", "name", "common_name", "owner", "deleted_at")[:limit]
+            .only("pk", "status", "name", "common_name", "owner", "deleted_at", "not_after")[:limit]
         )
         if not locked:
             return []
@@ -223,7 +223,13 @@ def transition_batch(
                 "the batch was undone, run it again."
             )
         counters.record_moves(
-            (counters.key_of(row), None if row.deleted_at else (row.owner_id, to)) for row in locked
+            (
+                counters.key_of(row),
+                None
+                if row.deleted_at
+                else counters.Key(row.owner_id, to, counters.end_day(to, row.not_after)),
+            )
+            for row in locked
         )
         events = []
         for row in locked:

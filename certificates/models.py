@@ -453,6 +453,29 @@ class CertificateCount(models.Model):
         return f"{self.count} {self.status} of user {self.owner_id}"
 
 
+class IssuedEndCount(models.Model):
+    """How many live issued certificates of a customer end on one day (UTC).
+
+    Kept beside CertificateCount by certificates.counters, so the counters that
+    depend on the time ("Will Expire", and issued-but-ended shown as expired)
+    add up a month of day rows instead of scanning the certificates ending in it.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ends_on = models.DateField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "ends_on"], name="one_count_per_owner_end_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} issued of user {self.owner_id} ending {self.ends_on}"
+
+
 class Application(TimestampedModel):
     """The request information for a console certificate, and how its validation went."""
 

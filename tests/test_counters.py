@@ -3,9 +3,10 @@
 import contextlib
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
@@ -18,7 +19,7 @@ from certificates.errors import ActionNotAllowed
 from certificates.expiry import expire_due
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import transition, transition_batch
-from certificates.models import Certificate, CertificateCount
+from certificates.models import Certificate, CertificateCount, IssuedEndCount
 from certificates.pki import parsing
 from certificates.selectors import certificate_counters
 from tests.factories import make_certificate, make_certificates, make_product, make_user
@@ -259,3 +260,51 @@ def test_will_expire_and_ended_come_from_the_end_dates_within_the_window(custome
 
     later = certificate_counters(owner=customer, now=now + timedelta(days=2))
     assert (later["issued"], later["will_expire"], later["expired"]) == (7, 7, 2)
+
+
+def day_counts(owner) -> dict:
+    return {
+        day: n
+        for day, n in IssuedEndCount.objects.filter(owner=owner).values_list("ends_on", "count")
+        if n
+    }
+
+
+@pytest.mark.django_db
+def test_issued_certificates_are_counted_by_the_day_they_end(customer):
+    [one, _] = make_certificates(customer, 2, status=Status.ISSUED, days_left=10)
+    make_certificate(customer, status=Status.ISSUED, days_left=40)
+    ten, forty = (
+        (timezone.now() + timedelta(days=days, hours=1)).astimezone(UTC).date() for days in (10, 40)
+    )
+    assert day_counts(customer) == {ten: 2, forty: 1}
+
+    transition(one, Status.REVOKING)
+    assert day_counts(customer) == {ten: 1, forty: 1}
+    assert_exact(customer)
+
+
+@pytest.mark.django_db
+def test_a_reissue_moves_the_certificate_to_its_new_end_day(customer):
+    certificate = issue_real_certificate(customer, "DV", domain="reissue.example.com")
+    before = day_counts(customer)
+    with time_machine.travel(timezone.now() + timedelta(days=20)):
+        services.reissue_certificate(certificate=certificate, actor=customer)
+    after = day_counts(customer)
+
+    assert sum(after.values()) == 1 and after != before
+    assert list(after) == [Certificate.objects.get(pk=certificate.pk).not_after.date()]
+    assert kept(customer) == {Status.ISSUED: 1}
+    assert_exact(customer)
+
+
+@pytest.mark.django_db
+def test_check_command_repairs_a_day_count_changed_behind_its_back(customer, capsys):
+    make_certificates(customer, 3, status=Status.ISSUED, days_left=10)
+    IssuedEndCount.objects.filter(owner=customer).update(count=F("count") - 1)
+
+    call_command("check_counters", "--repair")
+
+    assert "issued ending" in capsys.readouterr().out
+    assert sum(day_counts(customer).values()) == 3
+    assert_exact(customer)

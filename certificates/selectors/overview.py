@@ -2,16 +2,16 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates import counters
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.models import Brand, Certificate, ended, not_ended
+from certificates.models import Brand, Certificate, IssuedEndCount, ended, not_ended
 
 WILL_EXPIRE = "will_expire"
 
@@ -59,30 +59,48 @@ def status_condition(status: str, *, now: datetime) -> Q:
     return Q()
 
 
-def certificate_counters(*, owner, now: datetime | None = None) -> dict[str, int]:
-    """All of the overview's counters, in two queries whatever the owner's size.
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
-    The counts per status are kept (certificates.counters). What depends on the
-    time comes from one index range scan over the issued certificates ending
-    by the "Will Expire" horizon: the ones ending within it, and the ones past
-    their end the expiry job has not reached yet (they show as expired). That
-    range holds a window of end dates, never the customer's whole list.
+
+def certificate_counters(*, owner, now: datetime | None = None) -> dict[str, int]:
+    """All of the overview's counters, in three small queries whatever the owner's size.
+
+    The counts per status are kept (certificates.counters), and so are the
+    issued certificates per end day (UTC). What depends on the time comes from
+    those day rows: the whole days before today are past their end (shown as
+    expired until the expiry job moves them), the whole days up to the "Will
+    Expire" horizon will expire. Only the two days the instants fall within are
+    counted from the certificates themselves: one day's end dates each, two
+    bounded index range scans.
     """
     now = now or timezone.now()
-    stored = counters.stored_counts(owner)
     soon = now + timedelta(days=settings.CERTIFICATES_WILL_EXPIRE_DAYS)
-    window = (
-        Certificate.objects.owned_by(owner)
-        .filter(status=Status.ISSUED, not_after__lte=soon)
-        .aggregate(ending=Count("pk"), ended=Count("pk", filter=ended(now)))
+    today, soon_day = now.astimezone(UTC).date(), soon.astimezone(UTC).date()
+    stored = counters.stored_counts(owner)
+    days = IssuedEndCount.objects.filter(owner=owner).aggregate(
+        before_today=Sum("count", filter=Q(ends_on__lt=today), default=0),
+        before_soon=Sum("count", filter=Q(ends_on__lt=soon_day), default=0),
     )
+    # Issued ones ending today up to now, and on the horizon's day up to the horizon.
+    ended_today = Q(not_after__gte=_day_start(today), not_after__lte=now)
+    ending_that_day = Q(not_after__gte=_day_start(soon_day), not_after__lte=soon)
+    partial = (
+        Certificate.objects.owned_by(owner)
+        .filter(ended_today | ending_that_day, status=Status.ISSUED)
+        .aggregate(
+            ended=Count("pk", filter=ended_today), ending=Count("pk", filter=ending_that_day)
+        )
+    )
+    ended = days["before_today"] + partial["ended"]
+    ending = days["before_soon"] + partial["ending"]
     return {
         "total": sum(stored.values()),
-        Status.ISSUED: stored.get(Status.ISSUED, 0) - window["ended"],
+        Status.ISSUED: stored.get(Status.ISSUED, 0) - ended,
         Status.PENDING_APPLICATION: stored.get(Status.PENDING_APPLICATION, 0),
-        WILL_EXPIRE: window["ending"] - window["ended"],
+        WILL_EXPIRE: ending - ended,
         Status.CHECK_FAIL: stored.get(Status.CHECK_FAIL, 0),
-        Status.EXPIRED: stored.get(Status.EXPIRED, 0) + window["ended"],
+        Status.EXPIRED: stored.get(Status.EXPIRED, 0) + ended,
     }
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from certificates import authority
+from certificates import authority, counters
 from certificates.audit import record_event, user_or_none
 from certificates.errors import ActionNotAllowed
 from certificates.lifecycle import CertificateStatus, transition
@@ -150,10 +150,13 @@ def reissue_certificate(
                 "reissued."
             )
         fields = sign(locked)
+        counted_as = counters.key_of(locked)
         for name, value in fields.items():
             setattr(locked, name, value)
             setattr(certificate, name, value)
         locked.save(update_fields=[*fields, "updated_at"])
+        # The new end date moves it to another day of the "Will Expire" counts.
+        counters.record_moves([(counted_as, counters.key_of(locked))])
         record_issued_serial(certificate=locked)
         record_event(
             actor=actor,

@@ -6,6 +6,10 @@ from certificates.lifecycle import CertificateStatus
 from certificates.management.batch_output import plural
 
 
+def label(what: str) -> str:
+    return CertificateStatus(what).label if what in CertificateStatus.values else what
+
+
 class Command(BaseCommand):
     help = (
         "Recount every customer's certificates per status and compare with the counts the "
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         for drift in drifts:
             self.stdout.write(
                 f"{names.get(drift.owner_id, '?')} (user {drift.owner_id}): "
-                f"{CertificateStatus(drift.status).label} was {drift.stored:,}, "
+                f"{label(drift.what)} was {drift.stored:,}, "
                 f"counted {drift.counted:,}"
             )
         if not drifts:
