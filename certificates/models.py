@@ -72,15 +72,17 @@ class CertificateAuthority(TimestampedModel):
     role = models.CharField(max_length=10, choices=Role.choices)
     # The name in the CA's URLs (/pki/<slug>/...), fixed once certificates name them.
     slug = models.SlugField(max_length=100)
-    certificate_pem = models.TextField()
+    certificate_pem = models.TextField(
+        "certificate (PEM)",
+    )
     # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.key_encryption).
     private_key_encrypted = models.TextField(editable=False)
     # The number of the last CRL published; each new CRL takes the next one.
-    crl_number = models.PositiveBigIntegerField(default=0)
+    crl_number = models.PositiveBigIntegerField("CRL number", default=0)
     # The last CRL published (DER), served until crl_refresh_at; a completed
     # revocation clears crl_refresh_at so that the next request publishes a new one.
-    crl_der = models.BinaryField(default=b"", blank=True, editable=False)
-    crl_refresh_at = models.DateTimeField(null=True, blank=True, editable=False)
+    crl_der = models.BinaryField("CRL (DER)", default=b"", blank=True, editable=False)
+    crl_refresh_at = models.DateTimeField("CRL refresh at", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "certificate authority"
@@ -159,6 +161,23 @@ class Order(TimestampedModel):
         return f"Order {self.pk}"
 
 
+class CustomerSettings(TimestampedModel):
+    """A customer's choices for the console: what new certificates start with."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_settings"
+    )
+    # New certificates (bought or uploaded) start with expiry warnings on or off.
+    expiry_warnings_default = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "customer settings"
+        verbose_name_plural = "customer settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.customer}"
+
+
 # A purchase is reissued while at least this much of it is left after the certificate's end.
 REISSUE_MIN_REMAINING = timedelta(days=1)
 
@@ -225,15 +244,15 @@ class Certificate(TimestampedModel):
     organization = models.CharField(max_length=255, blank=True)
     issuer = models.CharField(max_length=1000, blank=True)
     serial = models.CharField(max_length=64, blank=True)
-    fingerprint_sha256 = models.CharField(max_length=95, blank=True)
+    fingerprint_sha256 = models.CharField("SHA-256 fingerprint", max_length=95, blank=True)
     # The SHA-256 of the certificate's SubjectPublicKeyInfo (hex): finds every
     # certificate of a key, across customers, when the key is compromised.
-    public_key_sha256 = models.CharField(max_length=64, blank=True)
+    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, blank=True)
     key_algorithm = models.CharField(max_length=32, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
-    certificate_pem = models.TextField(blank=True)
-    chain_pem = models.TextField(blank=True)
+    certificate_pem = models.TextField("certificate (PEM)", blank=True)
+    chain_pem = models.TextField("chain (PEM)", blank=True)
     # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.key_encryption).
     # Never decrypted for display; only for downloads of the customer's own bundle.
     private_key_encrypted = models.TextField(blank=True, editable=False)
@@ -399,6 +418,11 @@ class Certificate(TimestampedModel):
         return max((self.not_after - timezone.now()) // timedelta(days=1), 0)
 
     @property
+    def shows_days_left(self) -> bool:
+        """Days left mean something only while it is in use: not once revoked or expired."""
+        return self.days_left is not None and self.display_status == CertificateStatus.ISSUED
+
+    @property
     def is_uploaded(self) -> bool:
         return self.source == Source.UPLOADED
 
@@ -514,10 +538,10 @@ class Application(TimestampedModel):
     jurisdiction_country = models.CharField(max_length=2, blank=True)
     registration_number = models.CharField(max_length=64, blank=True)
     csr_source = models.CharField(
-        max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
+        "CSR source", max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
     )
     key_type = models.CharField(max_length=10, choices=KeyType.choices, blank=True)
-    csr_pem = models.TextField(blank=True)
+    csr_pem = models.TextField("CSR (PEM)", blank=True)
     validation_method = models.CharField(
         max_length=10, choices=ValidationMethod.choices, blank=True
     )
@@ -611,7 +635,7 @@ class RevocationRequest(TimestampedModel):
     confirmation_email = models.EmailField(blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    submitted_to_ca_at = models.DateTimeField(null=True, blank=True)
+    submitted_to_ca_at = models.DateTimeField("submitted to CA at", null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -722,7 +746,7 @@ class CompromisedKey(models.Model):
         REPORT = "report", "Reported with proof of possession"
         ACME = "acme", "Revoked through ACME with the certificate's key"
 
-    public_key_sha256 = models.CharField(max_length=64, unique=True)
+    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, unique=True)
     source = models.CharField(max_length=20, choices=Source.choices)
     listed_at = models.DateTimeField(default=timezone.now)
     # The certificate whose revocation or report put the key here, if any.

@@ -11,6 +11,7 @@ from ipaddress import ip_address, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import list_currencies
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvValidationError, ValidationError, validate
@@ -53,6 +54,11 @@ def _time_zone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("Not a time zone, e.g. UTC or Asia/Shanghai.") from None
+
+
+def _currency(code: str) -> None:
+    if code not in list_currencies():
+        raise ValidationError("Not an ISO 4217 currency code, e.g. USD, EUR or CNY.")
 
 
 _at_least_0 = validate.Range(min=0)
@@ -107,6 +113,10 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "SSL Certificates <no-reply@localhost>")
 CERTIFICATES_PAGE_SIZE = env.int("CERTIFICATES_PAGE_SIZE", 20, validate=_at_least_1)
+# Prices and refunds are in this currency, written as the customer's locale writes it.
+CONSOLE_CURRENCY = env.str("CONSOLE_CURRENCY", "USD", validate=_currency)
+# "Personal service": where the contact page sends customers.
+CONSOLE_SUPPORT_EMAIL = env.str("CONSOLE_SUPPORT_EMAIL", "support@localhost")
 # "Will Expire": issued certificates whose end date is within this many days.
 CERTIFICATES_WILL_EXPIRE_DAYS = env.int("CERTIFICATES_WILL_EXPIRE_DAYS", 30, validate=_at_least_0)
 # The certificate authority. Issued certificates name their CRL, OCSP and CA

@@ -24,6 +24,7 @@ from certificates.models import (
     Application,
     AuditEvent,
     Certificate,
+    CustomerSettings,
     IssuedSerial,
     Order,
     RevocationRequest,
@@ -175,7 +176,7 @@ def test_reissue_from_one_page_view_reissues_once(customer):
 def test_revoke_makes_one_request(customer):
     certificate = issue_real_certificate(customer, "DV")
     statuses = fire(
-        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4"}
+        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4", "ok": "1"}
     )
     assert_once(statuses, lambda: RevocationRequest.objects.count())
 
@@ -218,3 +219,17 @@ def test_completing_a_revocation_in_the_admin_revokes_once(customer, operator_us
     url = reverse("admin:certificates_revocationrequest_changelist")
     statuses = fire(operator_user, url, data)
     assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+
+
+def test_saving_the_profile_in_parallel_changes_and_audits_it_once():
+    customer = make_user("alice")
+    statuses = fire(
+        customer,
+        reverse("profile"),
+        {"first_name": "Alice", "email": "alice@example.org", "expiry_warnings_default": ""},
+    )
+    assert_once(statuses, events("account.profile"))
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.email) == ("Alice", "alice@example.org")
+    settings = CustomerSettings.objects.get(customer=customer)  # one row, not one per request
+    assert settings.expiry_warnings_default is False

@@ -236,7 +236,7 @@ def test_stored_row_holds_no_plaintext_key(customer_client, keys, leaf_of):
     assert decrypt_private_key(stored) == key_pem(keys["rsa2048"])
 
 
-def test_htmx_upload_from_the_overview_closes_the_dialog_and_refreshes_the_list(
+def test_htmx_upload_from_the_overview_closes_the_dialog_refreshes_the_list_and_says_so(
     customer_client, keys, leaf_of
 ):
     leaf, _, _ = leaf_of(keys["ecp256"])
@@ -246,8 +246,10 @@ def test_htmx_upload_from_the_overview_closes_the_dialog_and_refreshes_the_list(
     )
 
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
-    assert Certificate.objects.count() == 1
+    triggers = json.loads(response["HX-Trigger"])
+    assert set(triggers) == {"certificatesChanged", "closeDialog", "showMessage"}
+    name = Certificate.objects.get().name
+    assert triggers["showMessage"]["message"] == f"Certificate {name} was uploaded."
 
 
 def test_htmx_get_renders_the_dialog_fragment_with_the_notice(customer_client):
@@ -475,3 +477,19 @@ def test_upload_needs_sign_in(client):
     response = client.get(UPLOAD)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_dialog_has_the_original_consoles_hints_and_placeholders(customer_client):
+    html = customer_client.get(UPLOAD).content.decode()
+    assert (
+        "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+        in html
+    )
+    assert 'placeholder="-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"' in html
+    assert (
+        'placeholder="-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"' in html
+    )
+    assert (
+        "Use a text tool (Notepad or Notepad++) to open your certificate file and private" in html
+    )
+    assert "uploaded certificates do not support downloading" in html

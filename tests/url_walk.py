@@ -132,6 +132,8 @@ class World:
             "id": str(self.customer.pk),
         }
         model_route = ADMIN_MODEL_ROUTE.match(endpoint.route)
+        if endpoint.name == "order":
+            values["pk"] = str(self.certificate.order_id)
         if endpoint.name == "admin:view_on_site":
             values["object_id"] = str(self.certificate.pk)
         elif model_route and "object_id" in endpoint.parameters:

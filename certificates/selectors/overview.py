@@ -117,7 +117,7 @@ def certificate_list(
     certificates = (
         Certificate.objects.owned_by(owner)
         .filter(status_condition(status, now=now))
-        .select_related("brand")
+        .select_related("brand", "order__product__brand")
     )
     if brand is not None:
         certificates = certificates.filter(brand=brand)
@@ -145,7 +145,11 @@ class ListEntry:
     status_label: str
     organization: str
     expires_on: str  # the end date in the console's time zone, or "" while there is none
-    expiry_note: str  # "Expired", or the days left
+    expiry_note: str  # "Expired", the days left while in use, or ""
+    # What tells a pending certificate (no domain yet) apart: its order.
+    order_pk: str
+    order_product: str
+    paid_on: str
     expired: bool
     details_url: str
     apply_url: str  # empty when it cannot be applied for now, as are the others
@@ -176,6 +180,7 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
         status = certificate.display_status
         expired = status == Status.EXPIRED
         days = certificate.days_left
+        order = certificate.order
         entries.append(
             ListEntry(
                 pk=str(pk),
@@ -196,7 +201,18 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
                     if certificate.not_after
                     else ""
                 ),
-                expiry_note="Expired" if expired else f"{days} day{'' if days == 1 else 's'} left",
+                expiry_note=(
+                    "Expired"
+                    if expired
+                    else f"{days} day{'' if days == 1 else 's'} left"
+                    if certificate.shows_days_left
+                    else ""
+                ),
+                order_pk=str(order.pk) if order else "",
+                order_product=str(order.product) if order else "",
+                paid_on=f"{timezone.localtime(order.paid_at):%Y-%m-%d}"
+                if order and order.paid_at
+                else "",
                 expired=expired,
                 details_url=details(pk),
                 apply_url=apply(pk) if certificate.can_apply else "",

@@ -9,9 +9,10 @@ purchase: pay and create the certificates. applications: save, submit, withdraw,
 verify domains, approve and reject. issuance: sign, issue, reissue. uploads: keep a
 certificate bought elsewhere. downloads: the zip per server type. deletion: delete.
 preferences: expiry warnings. revocation: request, confirm, cancel, complete, reject.
-publication: the CRL and OCSP answers.
+publication: the CRL and OCSP answers. account: the customer's profile and defaults.
 """
 
+from certificates.services.account import update_profile
 from certificates.services.applications import (
     approve_application,
     reject_application,
@@ -62,6 +63,7 @@ __all__ = [
     "save_application",
     "set_expiry_warnings",
     "subscription_end",
+    "update_profile",
     "upload_certificate",
     "verify_domains",
     "withdraw_application",

@@ -24,7 +24,7 @@ def count_existing_certificates(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0011_compromised_keys'),
+        ('certificates', '0013_field_labels_in_words'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

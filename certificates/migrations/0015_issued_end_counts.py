@@ -31,7 +31,7 @@ def count_issued_by_end_day(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0012_certificate_counts'),
+        ('certificates', '0014_certificate_counts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
