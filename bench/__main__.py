@@ -3,14 +3,15 @@
 import argparse
 import os
 import platform
+import secrets
 import sys
 import time
 import warnings
 
 PRESETS = {
-    # Issue 7's sizes.
+    # Issues 7's and 18's sizes.
     "full": {
-        "overview_sizes": [1_000, 100_000],
+        "overview_sizes": [1_000, 100_000, 1_000_000],
         "expire_total": 1_000_000,
         "expire_due": 100_000,
         "notify_certs": 10_000,
@@ -18,6 +19,8 @@ PRESETS = {
         "revoked": 100_000,
         "ocsp_seconds": 3.0,
         "repeat": 30,
+        "serve_certs": 1_000,
+        "serve_seconds": 5.0,
     },
     # A run that fits in a minute.
     "quick": {
@@ -29,6 +32,8 @@ PRESETS = {
         "revoked": 10_000,
         "ocsp_seconds": 1.0,
         "repeat": 10,
+        "serve_certs": 1_000,
+        "serve_seconds": 2.0,
     },
     # Seconds: CI runs this so the suite never rots.
     "smoke": {
@@ -40,6 +45,8 @@ PRESETS = {
         "revoked": 100,
         "ocsp_seconds": 0.2,
         "repeat": 3,
+        "serve_certs": 100,
+        "serve_seconds": 0.3,
     },
 }
 
@@ -75,6 +82,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--revoked", type=count, help="revoked certificates on the CRL")
     parser.add_argument("--ocsp-seconds", type=float, help="seconds spent on each OCSP rate")
     parser.add_argument("--repeat", type=count, help="requests timed per page")
+    parser.add_argument("--serve-certs", type=count, help="certificates of the served customer")
+    parser.add_argument(
+        "--serve-seconds", type=float, help="seconds of load on each page under gunicorn"
+    )
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     arguments = parser.parse_args(argv)
@@ -90,6 +101,14 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+    # A clean table: no sign-in or request log lines between its rows.
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The serve section's gunicorn runs with DEBUG off, which wants real keys; this
+    # process shares them, so its sessions and the CAs' keys work there.
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("KEY_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 
     from bench.scratch import scratch_database
 
@@ -107,8 +126,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import api, expire, issuance, notify, overview, revocation, upload
-    from bench.data import analyze, make_brands
+    from bench import api, expire, issuance, notify, overview, revocation, serve, upload
+    from bench.data import analyze, count_certificates, make_brands
     from bench.report import print_table, step
 
     # The test client's host, the in-memory email backend, and DEBUG off so
@@ -140,6 +159,12 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         )
     with step(f"insert {arguments.revoked:,} revoked certificates"):
         revocations = revocation.build(revoked=arguments.revoked, brands=brands, now=now)
+    with step(f"insert {arguments.serve_certs:,} certificates for the served customer"):
+        served = serve.build(
+            certificates=arguments.serve_certs, brands=brands, revocations=revocations, now=now
+        )
+    with step("count the certificates"):
+        count_certificates()
     with step("analyze"):
         analyze()
 
@@ -162,6 +187,10 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         rows += revocation.measure(
             revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
         )
+
+    rows += serve.measure(
+        served, revocations, database_url=database_url, seconds=arguments.serve_seconds
+    )
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -22,7 +22,7 @@ from django.test import Client
 from bench.data import CERTIFICATE_COLUMNS, insert_rows
 from bench.report import Row, median, ms, timed
 from certificates import authority, selectors, services
-from certificates.lifecycle import CertificateStatus, RevocationStatus
+from certificates.lifecycle import CertificateStatus, RevocationStatus, create_certificates
 from certificates.models import (
     Brand,
     Certificate,
@@ -105,15 +105,19 @@ def build(*, revoked: int, brands: list[int], now: datetime) -> Revocations:
         base_url=settings.PKI_BASE_URL,
         ca_slug=issuer.slug,
     )
-    good = Certificate.objects.create(
-        owner=owner,
-        brand_id=issuer.brand_id,
-        authority=issuer,
-        status=CertificateStatus.ISSUED,
-        validation_type="DV",
-        serial=format(leaf.serial_number, "X"),
-        not_before=leaf.not_valid_before_utc,
-        not_after=leaf.not_valid_after_utc,
+    [good] = create_certificates(
+        [
+            Certificate(
+                owner=owner,
+                brand_id=issuer.brand_id,
+                authority=issuer,
+                status=CertificateStatus.ISSUED,
+                validation_type="DV",
+                serial=format(leaf.serial_number, "X"),
+                not_before=leaf.not_valid_before_utc,
+                not_after=leaf.not_valid_after_utc,
+            )
+        ]
     )
     services.record_issued_serial(certificate=good)
     return Revocations(issuer=issuer, good_leaf=leaf, revoked=revoked)

@@ -6,9 +6,12 @@ checks the table against the status the database holds (not a stale copy),
 applies the change and records it in the audit log, all in one transaction.
 `transition_batch` does the same for many certificates at once, for the batch
 jobs: one locking read, one UPDATE and one insert of audit events per batch.
+`create_certificates` is the one way certificate rows come into being. All
+three move the owners' counts per status (certificates.counters) in the same
+transaction.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models, transaction
@@ -61,18 +64,39 @@ REVOCATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
     _R.CANCELLED: frozenset(),
 }
 
+# The models whose statuses certificates.counters counts.
+_COUNTED = frozenset({"certificates.Certificate"})
+
 _TABLES: Mapping[str, tuple[Mapping[str, frozenset[str]], type[models.TextChoices]]] = {
     "certificates.Certificate": (CERTIFICATE_TRANSITIONS, CertificateStatus),
     "certificates.RevocationRequest": (REVOCATION_TRANSITIONS, RevocationStatus),
 }
 
 
-def start_uploaded(certificate: models.Model) -> None:
-    """Give a new uploaded certificate its first status: it arrives issued, or already over.
+def create_certificates(certificates: Iterable[models.Model]) -> list[models.Model]:
+    """Insert new certificates, each in the status it holds, and count them.
 
-    Its creation, not a transition, so there is nothing to check or audit here.
+    The only code that creates certificate rows (a guard test holds every other
+    module to it): a certificate counted in its owner's counts from the moment
+    it exists. Its first status is its creation, not a transition, so there is
+    nothing to check or audit here.
     """
+    from certificates import counters  # counters imports the models, which import us
+
+    certificates = list(certificates)
+    if not certificates:
+        return []
+    with transaction.atomic():
+        created = type(certificates[0])._default_manager.bulk_create(certificates)
+        counters.record_moves((None, counters.key_of(certificate)) for certificate in created)
+    return created
+
+
+def start_uploaded(certificate: models.Model) -> models.Model:
+    """Keep a new uploaded certificate: it arrives issued, or already over."""
     certificate.status = _C.EXPIRED if certificate.has_ended else _C.ISSUED
+    [created] = create_certificates([certificate])
+    return created
 
 
 class TransitionNotAllowed(ActionNotAllowed):
@@ -108,7 +132,8 @@ def transition(
     requests racing to change one certificate cannot both succeed. `obj` is
     updated in place and also returned.
     """
-    from certificates.audit import record_event  # audit imports the models, which import us
+    from certificates import counters  # both import the models, which import us
+    from certificates.audit import record_event
 
     label = obj._meta.label
     table, choices = _TABLES[label]
@@ -123,6 +148,7 @@ def transition(
                 current=current,
                 target=to,
             )
+        before = counters.key_of(locked) if label in _COUNTED else None
         fields = dict(changes or {})
         fields["status"] = to
         fields["status_changed_at"] = timezone.now()
@@ -131,6 +157,8 @@ def transition(
             setattr(obj, name, value)
         locked.save(update_fields=[*fields, "updated_at"])
         obj.updated_at = locked.updated_at
+        if label in _COUNTED:
+            counters.record_moves([(before, counters.key_of(locked))])
         record_event(
             actor=actor,
             action=f"{obj._meta.model_name}.status",
@@ -161,7 +189,8 @@ def transition_batch(
     Certificates only: their audit entries need just the name columns, which
     this reads beside the ids instead of whole rows.
     """
-    from certificates.audit import build_event, record_events  # audit imports us via models
+    from certificates import counters  # both import us via the models
+    from certificates.audit import build_event, record_events
 
     model = candidates.model
     table, _ = _TABLES[model._meta.label]
@@ -179,7 +208,7 @@ def transition_batch(
             candidates.filter(status__in=sources)
             .order_by("pk")
             .select_for_update(skip_locked=True)
-            .only("pk", "status", "name", "common_name")[:limit]
+            .only("pk", "status", "name", "common_name", "owner", "deleted_at", "not_after")[:limit]
         )
         if not locked:
             return []
@@ -195,6 +224,15 @@ def transition_batch(
                 f"{len(ids) - moved} of {len(ids)} rows changed while the batch held them; "
                 "the batch was undone, run it again."
             )
+        counters.record_moves(
+            (
+                counters.key_of(row),
+                None
+                if row.deleted_at
+                else counters.Key(row.owner_id, to, counters.end_day(to, row.not_after)),
+            )
+            for row in locked
+        )
         events = []
         for row in locked:
             event = build_event(

@@ -480,6 +480,50 @@ class Certificate(TimestampedModel):
         return self.domain_scope == DomainScope.MULTIPLE
 
 
+class CertificateCount(models.Model):
+    """How many live (not deleted) certificates a customer has in one status.
+
+    Kept by certificates.counters in the same transaction as every change that
+    moves a certificate in or out of a status, so the overview reads a handful
+    of rows instead of counting the customer's certificates.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=CertificateStatus.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "status"], name="one_count_per_owner_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.status} of user {self.owner_id}"
+
+
+class IssuedEndCount(models.Model):
+    """How many live issued certificates of a customer end on one day (UTC).
+
+    Kept beside CertificateCount by certificates.counters, so the counters that
+    depend on the time ("Will Expire", and issued-but-ended shown as expired)
+    add up a month of day rows instead of scanning the certificates ending in it.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ends_on = models.DateField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "ends_on"], name="one_count_per_owner_end_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} issued of user {self.owner_id} ending {self.ends_on}"
+
+
 class Application(TimestampedModel):
     """The request information for a console certificate, and how its validation went."""
 

@@ -71,30 +71,41 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
     return get_object_or_404(Certificate.objects.owned_by(request.user), pk=pk)
 
 
+# A filtered list counts its entries up to this many, then says "more than".
+FILTERED_COUNT_LIMIT = 10_000
+
+
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    # The counters are one aggregate query; the list's fragment needs the total too, for
+    # The counters are three small queries; the list's fragment needs the total too, for
     # its "All Status" choice, and a tab's list is exactly its counter.
     counts = selectors.certificate_counters(owner=request.user)
     form = OverviewFilterForm(request.GET, brands=list(selectors.brands()), total=counts["total"])
     filters = form.filters()
-    paginator = Paginator(
-        selectors.certificate_list(owner=request.user, **filters),
-        settings.CERTIFICATES_PAGE_SIZE,
+    certificates = selectors.certificate_list(owner=request.user, **filters)
+    page = selectors.keyset_page(
+        certificates,
+        size=settings.CERTIFICATES_PAGE_SIZE,
+        after=selectors.Cursor.parse(request.GET.get("after")),
+        before=selectors.Cursor.parse(request.GET.get("before")),
+        last=request.GET.get("page") == "last",
     )
     context = {
         "form": form,
         "status": filters["status"],
         "counter_tabs": selectors.COUNTER_TABS,
         "counters": [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS],
+        "page": page,
+        "entries": selectors.list_entries(page.object_list),
     }
     tab = filters["status"] or "total"
     if filters["brand"] is None and not filters["search"] and tab in counts:
         # A tab's list is exactly its counter: no need to count the same rows twice.
-        paginator.count = counts[tab]
-    page = paginator.get_page(request.GET.get("page"))
-    context["page"] = page
-    context["page_range"] = paginator.get_elided_page_range(page.number)
+        context["count"], context["count_is_more"] = counts[tab], False
+    else:
+        context["count"], context["count_is_more"] = selectors.bounded_count(
+            certificates, limit=FILTERED_COUNT_LIMIT
+        )
     return render_page(
         request,
         "certificates/overview.html",
@@ -164,8 +175,15 @@ def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResp
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    certificate = owned_certificate(request, pk)
-    application = Application.objects.filter(certificate=certificate).first()
+    # Everything the page shows of the certificate's relations, in the one query.
+    certificate = get_object_or_404(
+        Certificate.objects.owned_by(request.user).select_related(
+            "brand", "order__product__brand", "application"
+        ),
+        pk=pk,
+    )
+    # A reverse one-to-one that is not there raises an AttributeError subclass.
+    application = getattr(certificate, "application", None)
     options = selectors.download_options(certificate)
     context = {
         "certificate": certificate,

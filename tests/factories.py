@@ -2,7 +2,8 @@
 
 Fixtures put rows straight into a status (that is setting up a world, not
 changing one); the code under test changes statuses only through
-certificates.lifecycle.
+certificates.lifecycle. Certificates are made with lifecycle.create_certificates
+all the same, so their owners' counts are right from the start.
 """
 
 import importlib
@@ -15,6 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from certificates.lifecycle import CertificateStatus as Status
+from certificates.lifecycle import create_certificates
 from certificates.models import Brand, Certificate, Order, Product
 
 _sequence = count(1)
@@ -99,11 +101,12 @@ def certificate_fields(owner, *, status=Status.ISSUED, days_left: int | None = 1
 
 
 def make_certificate(owner, **kwargs) -> Certificate:
-    return Certificate.objects.create(**certificate_fields(owner, **kwargs))
+    [certificate] = create_certificates([Certificate(**certificate_fields(owner, **kwargs))])
+    return certificate
 
 
 def make_certificates(owner, number: int, **kwargs) -> list[Certificate]:
     brand = kwargs.pop("brand", None) or make_brand()
-    return Certificate.objects.bulk_create(
+    return create_certificates(
         Certificate(**certificate_fields(owner, brand=brand, **kwargs)) for _ in range(number)
     )

@@ -96,7 +96,7 @@ def test_expire_certificates_goes_in_batches_of_the_given_size(customer):
 
 
 @pytest.mark.django_db
-def test_each_batch_is_one_locking_read_one_update_and_one_insert(customer):
+def test_each_batch_is_one_locking_read_one_update_two_count_upserts_and_one_insert(customer):
     make_certificates(customer, 5, status=Status.ISSUED, days_left=-1)
 
     with CaptureQueriesContext(connection) as queries:
@@ -109,9 +109,14 @@ def test_each_batch_is_one_locking_read_one_update_and_one_insert(customer):
     assert all('"id" >' in sql for sql in selects)
     if connection.vendor == "postgresql":
         assert all(sql.endswith("FOR UPDATE SKIP LOCKED") for sql in selects)
-    # Each batch does one read, one UPDATE and one INSERT of audit events.
+    # Each batch does one read, one UPDATE, one upsert of the owners' counts
+    # per status and one of their issued ones per end day, and one INSERT of
+    # audit events.
     assert sum(q["sql"].startswith("UPDATE") for q in queries) == 3
-    assert sum(q["sql"].startswith("INSERT") for q in queries) == 3
+    upserts = [q["sql"] for q in queries if "ON CONFLICT" in q["sql"]]
+    assert sum("certificatecount" in sql for sql in upserts) == 3
+    assert sum("issuedendcount" in sql for sql in upserts) == 3
+    assert sum(q["sql"].startswith("INSERT") for q in queries) == 9
 
 
 @pytest.mark.django_db

@@ -262,3 +262,90 @@ def test_no_module_but_lifecycle_writes_a_status():
         for number in status_writes(path.read_text())
     ]
     assert offenders == []
+
+
+CREATING_METHODS = frozenset({"create", "bulk_create", "get_or_create", "update_or_create"})
+
+
+def certificate_creations(source: str) -> list[int]:
+    """The lines of `source` that create certificate rows without lifecycle.create_certificates.
+
+    A manager method that creates, called on anything reached from the name
+    `Certificate` (`Certificate.objects.create`, `Certificate._default_manager
+    .bulk_create`, ...), and `.save()` on a `Certificate(...)` made in the same
+    function (or on the call itself).
+    """
+    lines = []
+    for scope in ast.walk(ast.parse(source)):
+        if not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        made = {
+            target.id
+            for node in ast.walk(scope)
+            if isinstance(node, ast.Assign) and _makes_certificate(node.value)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(scope):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            receiver, method = node.func.value, node.func.attr
+            creates = method in CREATING_METHODS and _mentions_certificate(receiver)
+            saves_new = method == "save" and (
+                _makes_certificate(receiver)
+                or (isinstance(receiver, ast.Name) and receiver.id in made)
+            )
+            if creates or saves_new:
+                lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def _makes_certificate(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Certificate"
+
+
+def _mentions_certificate(node: ast.expr) -> bool:
+    return any(isinstance(part, ast.Name) and part.id == "Certificate" for part in ast.walk(node))
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "Certificate.objects.create(owner=owner)",
+        "Certificate.objects.bulk_create([Certificate(owner=owner)])",
+        "Certificate._default_manager.get_or_create(owner=owner)",
+        "Certificate.objects.filter(owner=owner).update_or_create(\n    name='x',\n)",
+        "certificate = Certificate(owner=owner)\n    certificate.save()",
+        "Certificate(owner=owner).save()",
+    ],
+)
+def test_the_creation_guard_catches_each_way_of_making_a_certificate(snippet):
+    assert certificate_creations(f"def make(owner):\n    {snippet}\n") != []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "create_certificates([Certificate(owner=owner)])",
+        "certificate = Certificate(owner=owner)\n    start_uploaded(certificate)",
+        "certificate = Certificate.objects.get(pk=1)\n    certificate.save()",
+        "Order.objects.create(customer=owner)",
+        "IssuedSerial.objects.create(certificate=certificate)",
+    ],
+)
+def test_the_creation_guard_lets_other_creations_and_saves_pass(snippet):
+    assert certificate_creations(f"def make(owner, certificate):\n    {snippet}\n") == []
+
+
+def test_no_module_but_lifecycle_creates_certificates():
+    """A guard for the rule: certificates come into being through lifecycle.create_certificates,
+    which counts them, so the overview's counts cannot miss one."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("certificates", "console")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != root / "certificates" / "lifecycle.py" and "migrations" not in path.parts
+        for number in certificate_creations(path.read_text())
+    ]
+    assert offenders == []

@@ -2,7 +2,7 @@ import pytest
 
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.selectors import certificate_counters, certificate_list
-from tests.factories import make_brand, make_certificate
+from tests.factories import make_brand, make_certificate, make_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,13 @@ def test_counters_on_a_known_mix(customer):
     }
 
 
-def test_counters_take_one_query(customer, django_assert_num_queries):
+def test_counters_take_three_queries_at_any_size(customer, django_assert_num_queries):
     make_known_mix(customer)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):
         certificate_counters(owner=customer)
+    make_certificates(customer, 200, status=Status.ISSUED, days_left=5)
+    with django_assert_num_queries(3):
+        assert certificate_counters(owner=customer)["will_expire"] == 201
 
 
 def test_certificate_past_its_end_date_lists_as_expired_not_issued(customer):

@@ -226,6 +226,24 @@ def test_a_failed_check_is_offered_to_edit_and_resubmit(customer_client, custome
     assert f'href="{apply_url}">{link}</a>' in html
 
 
+def test_details_read_the_certificate_with_its_order_product_and_brand_in_one_query(
+    customer_client, customer, django_assert_num_queries
+):
+    from tests.issuance import issue_real_certificate
+
+    certificate = issue_real_certificate(customer, "OV", domain="queries.example.com")
+    url = reverse("certificates:detail", args=[certificate.pk])
+    customer_client.get(url)  # the session's first read may write it
+
+    # The session, the user, the certificate with its relations, its revocation request.
+    with django_assert_num_queries(4):
+        response = customer_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "queries.example.com" in html
+    assert certificate.brand.name in html
+
+
 def test_a_revoked_certificate_shows_no_days_left(customer, customer_client):
     revoked = make_certificate(customer, status=Status.REVOKED, days_left=198)
     html = customer_client.get(detail_url(revoked)).content.decode()

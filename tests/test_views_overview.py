@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -111,20 +113,85 @@ def test_ignored_filter_values_show_as_all_and_no_error(customer_client, custome
     assert "aria-invalid" not in html
 
 
-@pytest.mark.parametrize(
-    ("page", "expected_number"),
-    [("1", 1), ("3", 3), ("4", 3), ("0", 3), ("-1", 3), ("abc", 1), ("", 1)],
-)
-def test_pagination_edges(customer_client, customer, settings, page, expected_number):
-    settings.CERTIFICATES_PAGE_SIZE = 10
-    make_certificates(customer, 25)
+def older_link(response) -> dict | None:
+    """The query of the page's "Older" link, or None on the last page."""
+    page = response.context["page"]
+    return None if page.older is None else {"after": str(page.older)}
 
-    response = customer_client.get(OVERVIEW, {"page": page})
+
+def test_walking_the_pages_shows_every_certificate_once_while_more_are_added(
+    customer_client, customer, settings
+):
+    settings.CERTIFICATES_PAGE_SIZE = 10
+    first_ones = {certificate.pk for certificate in make_certificates(customer, 25)}
+
+    seen, query = [], {}
+    while query is not None:
+        response = customer_client.get(OVERVIEW, query)
+        seen += listed_ids(response)
+        make_certificates(customer, 3)  # between page loads: newer, so before page one
+        query = older_link(response)
+
+    assert len(seen) == len(set(seen)) == 25
+    assert set(seen) == first_ones
+
+
+def test_pages_go_back_to_newer_and_jump_to_the_first_and_the_last(
+    customer_client, customer, settings
+):
+    settings.CERTIFICATES_PAGE_SIZE = 10
+    newest_first = [c.pk for c in make_certificates(customer, 25)][::-1]
+
+    last = customer_client.get(OVERVIEW, {"page": "last"})
+    assert listed_ids(last) == newest_first[15:]
+    assert last.context["page"].is_last and not last.context["page"].is_first
+
+    middle = customer_client.get(OVERVIEW, {"before": str(last.context["page"].newer)})
+    assert listed_ids(middle) == newest_first[5:15]
+    # Newer than the middle page are only five: back at the top, the full first page.
+    top = customer_client.get(OVERVIEW, {"before": str(middle.context["page"].newer)})
+    assert listed_ids(top) == newest_first[:10]
+    assert top.context["page"].is_first
+
+    html = middle.content.decode()
+    assert 'href="?">First</a>' in html
+    assert 'href="?page=last">Last</a>' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"after": "abc"}, {"before": "1-"}, {"after": "9" * 40 + "-1"}, {"page": "3"}, {"page": ""}],
+)
+def test_a_cursor_that_is_not_one_shows_the_first_page(customer_client, customer, settings, query):
+    settings.CERTIFICATES_PAGE_SIZE = 10
+    newest_first = [c.pk for c in make_certificates(customer, 15)][::-1]
+
+    response = customer_client.get(OVERVIEW, query)
 
     assert response.status_code == 200
-    assert response.context["page"].number == expected_number
-    expected_rows = 5 if expected_number == 3 else 10
-    assert len(listed_ids(response)) == expected_rows
+    assert listed_ids(response) == newest_first[:10]
+
+
+def test_a_cursor_past_the_end_shows_the_last_page(customer_client, customer, settings):
+    settings.CERTIFICATES_PAGE_SIZE = 10
+    newest_first = [c.pk for c in make_certificates(customer, 15)][::-1]
+
+    response = customer_client.get(OVERVIEW, {"after": "0-0"})
+
+    assert listed_ids(response) == newest_first[5:]
+
+
+def test_a_search_counts_its_matches_up_to_a_limit(customer_client, customer, monkeypatch):
+    from certificates import views
+
+    monkeypatch.setattr(views, "FILTERED_COUNT_LIMIT", 3)
+    make_certificates(customer, 5)
+
+    many = customer_client.get(OVERVIEW, {"q": "example"})
+    few = customer_client.get(OVERVIEW, {"q": "example", "status": "check_fail"})
+
+    assert "More than 3 certificates" in many.content.decode()
+    assert "0 certificates" in few.content.decode()
 
 
 def test_empty_list_says_so(customer_client):
@@ -137,9 +204,10 @@ def test_pages_keep_the_filters_in_their_links(customer_client, customer, settin
     settings.CERTIFICATES_PAGE_SIZE = 10
     make_certificates(customer, 15, status=Status.ISSUED)
 
-    html = customer_client.get(OVERVIEW, {"status": "issued"}).content.decode()
+    response = customer_client.get(OVERVIEW, {"status": "issued", "q": "example"})
 
-    assert 'href="?status=issued&amp;page=2"' in html
+    older = response.context["page"].older
+    assert f'href="?status=issued&amp;q=example&amp;after={older}"' in response.content.decode()
 
 
 def test_htmx_request_gets_only_the_list_fragment(customer_client, customer):
@@ -204,6 +272,21 @@ def test_overview_query_count_does_not_grow_with_the_certificates(customer_clien
     assert with_ten_searched == with_thousand_searched
 
 
+def test_deep_pages_take_as_many_queries_as_the_first(customer_client, customer, settings):
+    settings.CERTIFICATES_PAGE_SIZE = 5
+    make_certificates(customer, 12)
+    first = customer_client.get(OVERVIEW)
+    after = {"after": str(first.context["page"].older)}
+    small = [overview_queries(customer_client, **q) for q in ({}, after, {"page": "last"})]
+
+    make_certificates(customer, 1000)
+    after = {"after": str(customer_client.get(OVERVIEW).context["page"].older)}
+    large = [overview_queries(customer_client, **q) for q in ({}, after, {"page": "last"})]
+
+    assert small == large
+    assert len(set(small)) == 1
+
+
 def test_a_tab_without_search_reuses_its_counter_as_the_page_count(customer_client, customer):
     make_certificates(customer, 3, status=Status.ISSUED)
     make_certificate(customer, status=Status.CHECK_FAIL, days_left=None)
@@ -214,7 +297,36 @@ def test_a_tab_without_search_reuses_its_counter_as_the_page_count(customer_clie
     # The searched list needs its own COUNT; the plain tab takes the counter's.
     assert searched == plain + 1
     response = customer_client.get(OVERVIEW, {"status": "issued"})
-    assert response.context["page"].paginator.count == 3
+    assert response.context["count"] == 3
+
+
+def row_links(html: str, pk: int) -> list[str]:
+    row = re.search(rf'<tr data-certificate="{pk}">(.*?)</tr>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)"', row)
+
+
+def test_each_row_offers_the_actions_the_rules_allow(customer_client, customer):
+    pending = make_certificate(customer, status=Status.PENDING_APPLICATION, days_left=None)
+    issued = make_certificate(customer, status=Status.ISSUED, days_left=40)
+    uploaded = make_certificate(customer, status=Status.EXPIRED, days_left=-2, source="uploaded")
+
+    html = customer_client.get(OVERVIEW).content.decode()
+
+    assert row_links(html, pending.pk) == [
+        reverse("certificates:apply", args=[pending.pk]),
+        reverse("certificates:detail", args=[pending.pk]),
+    ]
+    # Issued and valid: Delete is offered, and says to revoke first.
+    assert row_links(html, issued.pk) == [
+        reverse("certificates:detail", args=[issued.pk]),
+        reverse("certificates:delete", args=[issued.pk]),
+    ]
+    assert row_links(html, uploaded.pk) == [
+        reverse("certificates:detail", args=[uploaded.pk]),
+        reverse("certificates:delete", args=[uploaded.pk]),
+    ]
+    row = re.search(rf'<tr data-certificate="{uploaded.pk}">(.*?)</tr>', html, re.S).group(1)
+    assert "Uploaded" in row and "status-expired" in row and "Expired" in row
 
 
 def test_pending_rows_show_their_product_order_and_purchase_date(customer_client, customer):

@@ -1,6 +1,7 @@
 """The reads, one module per page or topic; every door (views, admin, API, ACME) uses these.
 
-overview: the counters, tabs and filtered list. details: the details page's reads.
+overview: the counters, tabs and filtered list; keyset: its pages, by cursor, and
+bounded counts. details: the details page's reads.
 purchase: what is on sale and its price. orders: the Orders page, and the API's orders and
 audit events. account: a customer's settings. brands: brands listed, on sale, by issuer.
 revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
@@ -19,6 +20,7 @@ from certificates.selectors.details import (
     download_options,
     validation_rows,
 )
+from certificates.selectors.keyset import Cursor, KeysetPage, bounded_count, keyset_page
 from certificates.selectors.operators import (
     CERTIFICATE_BULK_FIELDS,
     REVIEWED_TYPES,
@@ -40,12 +42,15 @@ from certificates.selectors.orders import (
     order_list,
 )
 from certificates.selectors.overview import (
+    COUNTER_KEYS,
     COUNTER_TABS,
     STATUS_FILTERS,
     WILL_EXPIRE,
+    ListEntry,
     Tab,
     certificate_counters,
     certificate_list,
+    list_entries,
     status_condition,
 )
 from certificates.selectors.purchase import (
@@ -67,6 +72,13 @@ from certificates.selectors.revocation import (
 )
 
 __all__ = [
+    "COUNTER_KEYS",
+    "Cursor",
+    "KeysetPage",
+    "ListEntry",
+    "list_entries",
+    "bounded_count",
+    "keyset_page",
     "CERTIFICATE_BULK_FIELDS",
     "COUNTER_TABS",
     "MULTIPLE_MAX_DOMAINS",

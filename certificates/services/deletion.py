@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from certificates import counters
 from certificates.audit import record_event
 from certificates.errors import ActionNotAllowed
 from certificates.models import Certificate
@@ -14,8 +15,10 @@ def delete_certificate(*, certificate: Certificate, actor) -> None:
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.delete_refusal:
             raise ActionNotAllowed(locked.delete_refusal)
+        counted_as = counters.key_of(locked)
         locked.deleted_at = timezone.now()
         locked.save(update_fields=["deleted_at", "updated_at"])
+        counters.record_moves([(counted_as, None)])
         record_event(
             actor=actor,
             action="certificate.delete",

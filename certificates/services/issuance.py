@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from certificates import authority, domain_checks, issuance_policy
+from certificates import authority, counters, domain_checks, issuance_policy
 from certificates.audit import record_event, user_or_none
 from certificates.errors import ActionNotAllowed
 from certificates.issuance_policy import IssuanceRefused
@@ -197,10 +197,13 @@ def reissue_certificate(
                 refused = back_to_validation(certificate=certificate, refused=refused, actor=actor)
         else:
             refused = None
+            counted_as = counters.key_of(locked)
             for name, value in fields.items():
                 setattr(locked, name, value)
                 setattr(certificate, name, value)
             locked.save(update_fields=[*fields, "updated_at"])
+            # The new end date moves it to another day of the "Will Expire" counts.
+            counters.record_moves([(counted_as, counters.key_of(locked))])
             record_issued_serial(certificate=locked)
             record_event(
                 actor=actor,

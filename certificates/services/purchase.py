@@ -9,6 +9,7 @@ from django.utils import timezone
 from certificates import selectors
 from certificates.audit import record_event
 from certificates.errors import ActionNotAllowed
+from certificates.lifecycle import create_certificates
 from certificates.models import Certificate, Order, Product, Source
 
 
@@ -109,7 +110,7 @@ def _pay(
         warnings = selectors.expiry_warnings_default(customer=customer)
         # A new certificate starts in the default status, pending_application:
         # that is its creation, not a transition.
-        certificates = Certificate.objects.bulk_create(
+        certificates = create_certificates(
             Certificate(
                 owner=customer,
                 source=Source.CONSOLE,

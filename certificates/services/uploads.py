@@ -28,8 +28,7 @@ def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certif
                 private_key_encrypted=key_encryption.encrypt_private_key(bundle.private_key_pem),
                 expiry_warnings_enabled=selectors.expiry_warnings_default(customer=owner),
             )
-            start_uploaded(certificate)
-            certificate.save()
+            certificate = start_uploaded(certificate)
             record_event(
                 actor=owner,
                 action="certificate.upload",

@@ -229,10 +229,11 @@ def test_filters_search_and_paging_update_the_list_in_place_and_back_restores_it
     expect(summary).to_have_text("8 certificates")
     settled(page)
 
-    page.get_by_role("link", name="2", exact=True).click()
-    expect(page).to_have_url(re.compile(r"brand=geotrust.*page=2|page=2.*brand=geotrust"))
+    page.get_by_role("link", name="Older").click()
+    expect(page).to_have_url(re.compile(r"brand=geotrust.*after=\d+-\d+"))
     expect(rows).to_have_count(3)
     page_two = rows.all_inner_texts()
+    page_two_url = page.url
     settled(page)
 
     page.get_by_label("Search by certificate name or domain").fill("needle")
@@ -252,7 +253,7 @@ def test_filters_search_and_paging_update_the_list_in_place_and_back_restores_it
     expect(page).to_have_url(re.compile(r"q=needle"))
     expect(rows).to_have_count(1)
     page.go_back()
-    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page).to_have_url(page_two_url)
     expect(rows).to_have_count(3)
     assert rows.all_inner_texts() == page_two
     expect(page.get_by_label("Brand")).to_have_value("geotrust")
@@ -264,7 +265,7 @@ def test_filters_search_and_paging_update_the_list_in_place_and_back_restores_it
     assert not_reloaded(page)
 
     # The URL of a filtered list, opened afresh, shows the same list in full.
-    page.goto("/certificates/?brand=geotrust&page=2")
+    page.goto(page_two_url)
     expect(rows).to_have_count(3)
     assert rows.all_inner_texts() == page_two
     screenshot(page, "overview-filtered")
