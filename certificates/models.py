@@ -29,6 +29,7 @@ class Source(models.TextChoices):
     # Not "issued": that is a status, and a console certificate has many statuses.
     CONSOLE = "console", "Issued by the console"
     UPLOADED = "uploaded", "Uploaded"
+    ACME = "acme", "ACME"
 
 
 # A certificate from this console can be deleted once it is in one of these.
@@ -53,6 +54,8 @@ class Brand(TimestampedModel):
     issuer_match = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    # Serve an ACME directory at /acme/<slug>/ (ACME_DEFAULT_BRAND's is always served).
+    acme_enabled = models.BooleanField("ACME enabled", default=False)
 
     class Meta:
         ordering = ["display_order", "name"]

@@ -144,6 +144,16 @@ DV_ALLOWED_NETWORKS = env.list(
     ),
 )
 DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
+# The ACME server: the brand /acme/directory serves, how long a nonce and an order live,
+# the most names in one order and new orders per account and hour.
+ACME_DEFAULT_BRAND = env.str("ACME_DEFAULT_BRAND", "digicert")
+ACME_NONCE_LIFETIME_SECONDS = env.int("ACME_NONCE_LIFETIME_SECONDS", 3600, validate=_at_least_1)
+ACME_ORDER_LIFETIME_HOURS = env.int("ACME_ORDER_LIFETIME_HOURS", 168, validate=_at_least_1)
+ACME_MAX_NAMES = env.int("ACME_MAX_NAMES", 100, validate=_at_least_1)
+ACME_ORDERS_PER_HOUR = env.int("ACME_ORDERS_PER_HOUR", 300, validate=_at_least_1)
+# Background work (ACME validation) through Django's Tasks API, queued in the database:
+# `manage.py db_worker` runs a worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # PKCS#12 files and encrypted keys say how many iterations of password hashing open
 # them, and OpenSSL does as many as they say: the converter refuses a file asking for
 # more than this in all (its MAC and every encrypted part added up), before hashing
@@ -241,6 +251,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "certificates",
+    "acme_server",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 

@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     # Public: the CA certificates, CRLs and OCSP at the URLs issued certificates name.
     path("pki/", include("certificates.pki_urls")),
+    # Public: the ACME server (RFC 8555); its requests are signed with the account's key.
+    path("acme/", include("acme_server.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
