@@ -86,3 +86,11 @@ def certificate_for_renewal_id(value: str, *, owner=None) -> Certificate | None:
         serials = serials.filter(certificate__owner=owner, certificate__deleted_at__isnull=True)
     found = serials.first()
     return found.certificate if found else None
+
+
+def directory_url() -> str:
+    """The default directory's address as customers reach the console."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.CONSOLE_BASE_URL.rstrip("/") + reverse("acme:default_directory")
