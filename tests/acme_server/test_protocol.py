@@ -1,0 +1,363 @@
+"""The ACME server's protocol rules that certbot does not exercise, through Django's test
+client with requests signed by josepy, as any ACME client signs them."""
+
+from __future__ import annotations
+
+import json
+
+import josepy as jose
+import pytest
+from acme import jws as acme_jws
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from acme_server.models import AcmeOrder
+from acme_server.services import accounts
+from acme_server.states import OrderStatus, advance
+from certificates.models import Certificate
+from tests.acme_server.support import acme_brand
+
+__all__ = ["acme_brand"]
+
+pytestmark = pytest.mark.django_db
+
+BASE = "http://testserver/acme/digicert/"
+
+
+def new_key() -> jose.JWKEC:
+    return jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+
+
+class AcmeClient:
+    """Signs requests like an ACME client; `kid` once it has an account."""
+
+    def __init__(self, client: Client, key: jose.JWK | None = None) -> None:
+        self.client = client
+        self.key = key or new_key()
+        self.kid: str | None = None
+
+    def nonce(self) -> str:
+        return self.client.head("/acme/digicert/new-nonce")["Replay-Nonce"]
+
+    def signed(
+        self,
+        url: str,
+        payload: dict | None,
+        *,
+        nonce: str | None = None,
+        key: jose.JWK | None = None,
+        kid: str | None = None,
+        sign_url: str | None = None,
+    ):
+        body = b"" if payload is None else json.dumps(payload).encode()
+        key = key or self.key
+        kid = kid if kid is not None else self.kid
+        extra = {"kid": kid} if kid else {}
+        jws = acme_jws.JWS.sign(
+            body,
+            key=key,
+            alg=jose.ES256,
+            nonce=jose.b64decode(nonce or self.nonce()),
+            url=sign_url or url,
+            **extra,
+        )
+        return jws.json_dumps()
+
+    def post(self, url: str, payload: dict | None = None, **options):
+        return self.client.post(
+            url.removeprefix("http://testserver"),
+            self.signed(url, payload, **options),
+            content_type="application/jose+json",
+        )
+
+    def register(self, owner) -> None:
+        credential, hmac_key = accounts.create_credential(owner=owner)
+        from acme.messages import ExternalAccountBinding
+
+        eab = ExternalAccountBinding.from_data(
+            account_public_key=self.key.public_key(),
+            kid=credential.kid,
+            hmac_key=hmac_key,
+            directory={"newAccount": BASE + "new-account"},
+        )
+        response = self.post(BASE + "new-account", {"externalAccountBinding": eab})
+        assert response.status_code == 201, response.content
+        self.kid = response["Location"]
+
+    def new_order(self, *names: str):
+        identifiers = [{"type": "dns", "value": name} for name in names]
+        return self.post(BASE + "new-order", {"identifiers": identifiers})
+
+
+@pytest.fixture
+def acme(client, customer, acme_brand) -> AcmeClient:
+    acme_client = AcmeClient(client)
+    acme_client.register(customer)
+    return acme_client
+
+
+def problem(response) -> str:
+    assert response["Content-Type"] == "application/problem+json"
+    return response.json()["type"].removeprefix("urn:ietf:params:acme:error:")
+
+
+def test_the_directory_requires_external_account_binding(client, acme_brand):
+    directory = client.get("/acme/directory").json()
+
+    assert directory["meta"]["externalAccountRequired"] is True
+    assert directory["newAccount"] == BASE + "new-account"
+
+
+def test_a_nonce_is_used_once(acme):
+    nonce = acme.nonce()
+    assert (
+        acme.post(
+            BASE + "new-order",
+            {"identifiers": [{"type": "dns", "value": "a.example.com"}]},
+            nonce=nonce,
+        ).status_code
+        == 201
+    )
+
+    replayed = acme.post(
+        BASE + "new-order",
+        {"identifiers": [{"type": "dns", "value": "a.example.com"}]},
+        nonce=nonce,
+    )
+
+    assert replayed.status_code == 400
+    assert problem(replayed) == "badNonce"
+    assert replayed.has_header("Replay-Nonce")  # so the client can retry at once
+    assert AcmeOrder.objects.count() == 1
+
+
+def test_a_request_signed_for_another_url_is_refused(acme):
+    response = acme.post(BASE + "new-order", {"identifiers": []}, sign_url=BASE + "new-account")
+
+    assert response.status_code == 401
+    assert problem(response) == "unauthorized"
+
+
+def test_a_request_naming_an_account_but_signed_by_another_key_is_refused(acme):
+    response = acme.post(
+        BASE + "new-order",
+        {"identifiers": [{"type": "dns", "value": "b.example.com"}]},
+        key=new_key(),
+    )
+
+    assert problem(response) == "malformed"
+    assert not AcmeOrder.objects.exists()
+
+
+def test_another_customers_order_is_not_found(acme, client, other_customer):
+    order_url = acme.new_order("a.example.com")["Location"]
+    other = AcmeClient(client)
+    other.register(other_customer)
+
+    response = other.post(order_url)
+
+    assert response.status_code == 404
+
+
+def test_an_account_cannot_be_registered_without_binding_or_with_a_revoked_credential(
+    client, customer, acme_brand
+):
+    acme_client = AcmeClient(client)
+    response = acme_client.post(BASE + "new-account", {"contact": ["mailto:li@example.com"]})
+    assert problem(response) == "externalAccountRequired"
+
+    credential, hmac_key = accounts.create_credential(owner=customer)
+    accounts.revoke_credential(credential=credential, actor=customer)
+    from acme.messages import ExternalAccountBinding
+
+    eab = ExternalAccountBinding.from_data(
+        account_public_key=acme_client.key.public_key(),
+        kid=credential.kid,
+        hmac_key=hmac_key,
+        directory={"newAccount": BASE + "new-account"},
+    )
+    response = acme_client.post(BASE + "new-account", {"externalAccountBinding": eab})
+    assert response.status_code == 401
+    assert not customer.acme_accounts.exists()
+
+
+def test_only_return_existing_finds_the_account_without_a_binding(acme):
+    again = AcmeClient(acme.client, key=acme.key)
+
+    response = again.post(BASE + "new-account", {"onlyReturnExisting": True})
+
+    assert response.status_code == 200
+    assert response["Location"] == acme.kid
+
+
+def test_a_deactivated_account_can_do_nothing_more(acme):
+    assert acme.post(acme.kid, {"status": "deactivated"}).json()["status"] == "deactivated"
+
+    response = acme.new_order("a.example.com")
+
+    assert response.status_code == 401
+    assert problem(response) == "unauthorized"
+
+
+def test_an_order_for_a_name_the_ca_does_not_issue_for_is_rejected(acme):
+    response = acme.new_order("printer.local")
+
+    assert problem(response) == "rejectedIdentifier"
+    assert response.json()["subproblems"][0]["identifier"]["value"] == "printer.local"
+    assert not AcmeOrder.objects.exists()
+
+
+def test_a_wildcard_can_only_be_proved_by_dns_01(acme):
+    order = acme.new_order("*.shop.example.com").json()
+    authorization = acme.post(order["authorizations"][0]).json()
+
+    assert authorization["wildcard"] is True
+    assert authorization["identifier"]["value"] == "shop.example.com"
+    assert [challenge["type"] for challenge in authorization["challenges"]] == ["dns-01"]
+
+
+def csr_for(*names: str) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
+        .sign(key, hashes.SHA256())
+    )
+    return jose.b64encode(request.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def ready_order(acme, *names: str) -> dict:
+    response = acme.new_order(*names)
+    order = AcmeOrder.objects.get(public_id=response["Location"].rsplit("/", 1)[-1])
+    for authorization in order.authorizations.all():
+        advance(authorization, "valid")
+    advance(order, OrderStatus.READY)
+    return response.json()
+
+
+def test_finalize_refuses_a_csr_for_other_names(acme):
+    order = ready_order(acme, "shop.example.com")
+
+    response = acme.post(
+        order["finalize"], {"csr": csr_for("shop.example.com", "evil.example.com")}
+    )
+
+    assert problem(response) == "badCSR"
+    assert "evil.example.com" in response.json()["detail"]
+    assert not Certificate.objects.exists()
+
+
+def test_finalize_before_the_order_is_ready_is_refused(acme):
+    order = acme.new_order("shop.example.com").json()
+
+    response = acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+
+    assert response.status_code == 403
+    assert problem(response) == "orderNotReady"
+
+
+def test_finalize_issues_the_customers_acme_certificate_once(acme, customer):
+    order = ready_order(acme, "shop.example.com")
+
+    first = acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+    second = acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+
+    assert first.json()["status"] == "valid"
+    assert problem(second) == "orderNotReady"
+    certificate = Certificate.objects.get(owner=customer)
+    chain = acme.post(first.json()["certificate"])
+    assert chain["Content-Type"] == "application/pem-certificate-chain"
+    assert certificate.certificate_pem.strip() in chain.content.decode()
+
+
+def test_new_orders_beyond_the_hourly_limit_are_rate_limited(acme, settings):
+    settings.ACME_ORDERS_PER_HOUR = 2
+    for _ in range(2):
+        assert acme.new_order("shop.example.com").status_code == 201
+
+    response = acme.new_order("shop.example.com")
+
+    assert response.status_code == 429
+    assert problem(response) == "rateLimited"
+    assert 0 < int(response["Retry-After"]) <= 3600
+
+
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=200).map(str.encode),
+    st.dictionaries(
+        st.sampled_from(["protected", "payload", "signature", "header"]),
+        st.one_of(st.text(max_size=50), st.integers(), st.none(), st.lists(st.text(max_size=5))),
+    ).map(lambda value: json.dumps(value).encode()),
+)
+ENDPOINTS = [
+    "new-account",
+    "new-order",
+    "key-change",
+    "revoke-cert",
+    "acct/x",
+    "order/x",
+    "order/x/finalize",
+    "authz/x",
+    "chall/x",
+    "cert/x",
+]
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=BODIES, endpoint=st.sampled_from(ENDPOINTS))
+def test_malformed_bodies_get_a_problem_document_never_a_server_error(
+    client, acme_brand, body, endpoint
+):
+    response = client.post(f"/acme/digicert/{endpoint}", body, content_type="application/jose+json")
+
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@hypothesis_settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.one_of(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "identifiers",
+                    "csr",
+                    "status",
+                    "contact",
+                    "replaces",
+                    "notBefore",
+                    "onlyReturnExisting",
+                    "externalAccountBinding",
+                ]
+            ),
+            st.recursive(
+                st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)),
+                lambda children: (
+                    st.lists(children, max_size=3)
+                    | st.dictionaries(
+                        st.sampled_from(["type", "value", "protected"]), children, max_size=3
+                    )
+                ),
+                max_leaves=8,
+            ),
+        ),
+        st.lists(st.integers(), max_size=3),
+    )
+)
+def test_malformed_payloads_of_signed_requests_never_cause_a_server_error(acme, payload):
+    for url in (BASE + "new-order", acme.kid, BASE + "new-account"):
+        response = acme.post(url, payload)
+
+        assert response.status_code < 500, response.content
