@@ -94,3 +94,33 @@ def directory_url() -> str:
     from django.urls import reverse
 
     return settings.CONSOLE_BASE_URL.rstrip("/") + reverse("acme:default_directory")
+
+
+# How long a client waits before asking for a certificate's renewal information again.
+RENEWAL_INFO_RETRY_SECONDS = 6 * 3600
+
+
+def renewal_window(certificate: Certificate, now=None) -> tuple:
+    """RFC 9773's suggested window: the last third of the certificate's life, ending a
+    little before its end; for one being revoked, or whose key is compromised, already
+    begun, so clients replace it before it stops working."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from certificates.lifecycle import CertificateStatus
+    from certificates.models import CompromisedKey
+
+    now = now or timezone.now()
+    must_go = (
+        certificate.status
+        in (
+            CertificateStatus.REVOKING,
+            CertificateStatus.REVOKED,
+        )
+        or CompromisedKey.objects.filter(public_key_sha256=certificate.public_key_sha256).exists()
+    )
+    if must_go:
+        return now - timedelta(hours=2), now - timedelta(hours=1)
+    life = certificate.not_after - certificate.not_before
+    return certificate.not_after - life / 3, certificate.not_after - life / 9

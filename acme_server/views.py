@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import josepy as jose
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,7 +26,7 @@ from acme_server.protocol import (
     new_nonce,
     read_signed_request,
 )
-from acme_server.services import accounts, orders
+from acme_server.services import accounts, orders, revocation
 from acme_server.states import OrderStatus
 from certificates.models import Brand
 
@@ -296,10 +297,35 @@ def certificate(request: HttpRequest, brand: Brand, order_id: str) -> HttpRespon
 
 @acme_view
 def revoke_cert(request: HttpRequest, brand: Brand) -> HttpResponse:
-    _signed(request, brand, key="either")
-    raise AcmeProblem("malformed", "revokeCert is not supported yet.", status=501)
+    signed = _signed(request, brand, key="either")
+    payload = signed.json()
+    encoded, reason = payload.get("certificate"), payload.get("reason")
+    if not isinstance(encoded, str) or len(encoded) > 20000:
+        raise malformed("revokeCert needs the certificate, base64url-encoded DER.")
+    try:
+        certificate_der = jose.b64decode(encoded)
+    except Exception:
+        raise malformed("The certificate is not base64url.") from None
+    key_der = signed.jwk.public_key().key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    revocation.revoke_certificate(
+        certificate_der=certificate_der,
+        reason=reason if reason is None or type(reason) is int else -1,
+        account=signed.account,
+        key_der=key_der,
+    )
+    return HttpResponse(status=200)
 
 
 @acme_view
 def renewal_info(request: HttpRequest, brand: Brand, cert_id: str = "") -> HttpResponse:
-    raise AcmeProblem("malformed", "renewalInfo is not supported yet.", status=404)
+    if request.method != "GET":
+        raise AcmeProblem("malformed", "Use GET for renewal information.", status=405)
+    certificate = selectors.certificate_for_renewal_id(cert_id)
+    if certificate is None or certificate.not_after is None:
+        raise AcmeProblem("malformed", "No certificate of this CA has that identifier.", status=404)
+    start, end = selectors.renewal_window(certificate)
+    response = JsonResponse({"suggestedWindow": {"start": _time(start), "end": _time(end)}})
+    response["Retry-After"] = str(selectors.RENEWAL_INFO_RETRY_SECONDS)
+    return response

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from certificates.lifecycle import CertificateStatus
 from certificates.models import Certificate, Source
@@ -177,3 +179,76 @@ def test_certbot_gets_a_wildcard_certificate_by_dns_01_through_a_manual_hook(
     assert certificate.status == CertificateStatus.ISSUED
     assert sorted(certificate.domain_list) == ["*.shop.example.com", "shop.example.com"]
     assert_passes_the_issuance_checks(certbot.live("shop").parent, certificate)
+
+
+def get_http_01_certificate(certbot: Certbot, customer, dns_server, port: int):
+    dns_server.set_a("shop.example.com", "127.0.0.1")
+    assert register(certbot, make_credential(customer)).returncode == 0
+    result = certbot.run(*STANDALONE, str(port), "-d", "shop.example.com")
+    assert result.returncode == 0, explain(result, certbot)
+    return Certificate.objects.get(owner=customer)
+
+
+STANDALONE = (
+    "certonly",
+    "--standalone",
+    "--key-type",
+    "ecdsa",
+    "--http-01-address",
+    "127.0.0.1",
+    "--http-01-port",
+)
+
+
+def test_certbot_renew_with_force_renewal_gets_a_new_certificate(
+    certbot, customer, acme_worker, dns_server, loopback_dv
+):
+    first = get_http_01_certificate(certbot, customer, dns_server, loopback_dv)
+
+    result = certbot.run("renew", "--force-renewal", "--no-random-sleep-on-renew")
+
+    assert result.returncode == 0, explain(result, certbot)
+    renewed = Certificate.objects.filter(owner=customer).exclude(pk=first.pk).get()
+    assert renewed.status == CertificateStatus.ISSUED
+    assert renewed.serial != first.serial
+    issued = x509.load_pem_x509_certificate(
+        certbot.live("shop.example.com", "cert.pem").read_bytes()
+    )
+    assert format(issued.serial_number, "X") == renewed.serial
+    assert_passes_the_issuance_checks(certbot.live("shop.example.com").parent, renewed)
+
+
+def test_certbot_revoke_puts_the_certificate_on_the_crl_and_ocsp_says_revoked(
+    certbot, customer, acme_worker, dns_server, loopback_dv, client
+):
+    certificate = get_http_01_certificate(certbot, customer, dns_server, loopback_dv)
+
+    result = certbot.run(
+        "revoke",
+        "--cert-path",
+        str(certbot.live("shop.example.com", "cert.pem")),
+        "--reason",
+        "superseded",
+        "--no-delete-after-revoke",
+    )
+
+    assert result.returncode == 0, explain(result, certbot)
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.REVOKED
+    leaf = x509.load_pem_x509_certificate(certificate.certificate_pem.encode())
+    issuing = x509.load_pem_x509_certificate(certificate.authority.certificate_pem.encode())
+    crl = x509.load_der_x509_crl(client.get(f"/pki/{certificate.authority.slug}/crl.der").content)
+    entry = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == (
+        x509.ReasonFlags.superseded
+    )
+    request = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuing, hashes.SHA1()).build()
+    answer = ocsp.load_der_ocsp_response(
+        client.post(
+            f"/pki/{certificate.authority.slug}/ocsp",
+            request.public_bytes(serialization.Encoding.DER),
+            content_type="application/ocsp-request",
+        ).content
+    )
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED

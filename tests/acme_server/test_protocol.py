@@ -4,6 +4,7 @@ client with requests signed by josepy, as any ACME client signs them."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import josepy as jose
 import pytest
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from acme_server.models import AcmeOrder
 from acme_server.services import accounts
 from acme_server.states import OrderStatus, advance
-from certificates.models import Certificate
+from certificates.models import Certificate, CompromisedKey
 from tests.acme_server.support import acme_brand
 
 __all__ = ["acme_brand"]
@@ -361,3 +362,94 @@ def test_malformed_payloads_of_signed_requests_never_cause_a_server_error(acme, 
         response = acme.post(url, payload)
 
         assert response.status_code < 500, response.content
+
+
+def issued_through_acme(acme, name: str = "shop.example.com"):
+    """A certificate the account got by finalizing, with the key of its CSR."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), False)
+        .sign(key, hashes.SHA256())
+    )
+    order = ready_order(acme, name)
+    csr = jose.b64encode(request.public_bytes(serialization.Encoding.DER)).decode()
+    finalized = acme.post(order["finalize"], {"csr": csr}).json()
+    pem = acme.post(finalized["certificate"]).content
+    return x509.load_pem_x509_certificates(pem)[0], key
+
+
+def der_b64(certificate: x509.Certificate) -> str:
+    return jose.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def test_the_certificates_own_key_revokes_it_for_key_compromise(acme, client):
+    leaf, key = issued_through_acme(acme)
+    stranger = AcmeClient(client, key=jose.JWKEC(key=key))
+
+    response = stranger.post(BASE + "revoke-cert", {"certificate": der_b64(leaf), "reason": 4})
+
+    assert response.status_code == 200, response.content
+    certificate = Certificate.objects.get(serial=format(leaf.serial_number, "X"))
+    assert certificate.status == "revoked"
+    assert certificate.revocation_requests.get().reason == 1  # key compromise, whatever asked
+    listed = CompromisedKey.objects.get(public_key_sha256=certificate.public_key_sha256)
+    assert listed.source == CompromisedKey.Source.ACME
+
+
+def test_another_customers_account_cannot_revoke(acme, client, other_customer):
+    leaf, _ = issued_through_acme(acme)
+    other = AcmeClient(client)
+    other.register(other_customer)
+
+    response = other.post(BASE + "revoke-cert", {"certificate": der_b64(leaf)})
+
+    assert response.status_code == 403
+    assert problem(response) == "unauthorized"
+    assert Certificate.objects.get().status == "issued"
+
+
+def test_revoking_twice_answers_already_revoked(acme):
+    leaf, _ = issued_through_acme(acme)
+    assert acme.post(BASE + "revoke-cert", {"certificate": der_b64(leaf)}).status_code == 200
+
+    response = acme.post(BASE + "revoke-cert", {"certificate": der_b64(leaf)})
+
+    assert problem(response) == "alreadyRevoked"
+
+
+def test_renewal_info_suggests_the_last_third_and_at_once_when_revoked(acme, client):
+    from acme.client import _renewal_info_path_component
+
+    leaf, _ = issued_through_acme(acme)
+    url = "/acme/digicert/renewal-info/" + _renewal_info_path_component(leaf)
+    window = client.get(url).json()["suggestedWindow"]
+    life = leaf.not_valid_after_utc - leaf.not_valid_before_utc
+    start = datetime.fromisoformat(window["start"])
+    assert abs(start - (leaf.not_valid_after_utc - life / 3)) < timedelta(seconds=2)
+    assert client.get(url)["Retry-After"].isdigit()
+
+    acme.post(BASE + "revoke-cert", {"certificate": der_b64(leaf)})
+
+    end = datetime.fromisoformat(client.get(url).json()["suggestedWindow"]["end"])
+    assert end < datetime.now(UTC)
+
+
+def test_a_new_order_replaces_a_certificate_once(acme):
+    from acme.client import _renewal_info_path_component
+
+    leaf, _ = issued_through_acme(acme)
+    replaces = _renewal_info_path_component(leaf)
+    identifiers = [{"type": "dns", "value": "shop.example.com"}]
+
+    response = acme.post(BASE + "new-order", {"identifiers": identifiers, "replaces": replaces})
+
+    assert response.status_code == 201
+    order = AcmeOrder.objects.get(public_id=response["Location"].rsplit("/", 1)[-1])
+    assert order.replaces.serial == format(leaf.serial_number, "X")
+    advance(order.authorizations.get(), "valid")
+    advance(order, OrderStatus.READY)
+    acme.post(response.json()["finalize"], {"csr": csr_for("shop.example.com")})
+    again = acme.post(BASE + "new-order", {"identifiers": identifiers, "replaces": replaces})
+    assert problem(again) == "alreadyReplaced"
