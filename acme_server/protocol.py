@@ -129,28 +129,8 @@ def read_signed_request(
         raise AcmeProblem(
             "malformed", f"The request's Content-Type must be {JOSE_CONTENT_TYPE}.", status=415
         )
-    try:
-        body = request.body
-        jws = acme_jws.JWS.json_loads(body)
-        signature = jws.signature
-        protected = json.loads(signature.protected)
-    except Exception:
-        # josepy raises many types (DeserializationError, ValueError, TypeError, binascii):
-        # whatever it is, the body was not a flattened JWS.
-        raise malformed("The request body is not a valid flattened JWS.") from None
-    if (
-        not isinstance(protected, dict)
-        or len(jws.signatures) != 1
-        or signature.header.not_omitted()
-    ):
-        raise malformed("The JWS must have one signature and only a protected header.")
-    alg = protected.get("alg")
-    if alg not in ALLOWED_ALGORITHMS:
-        raise AcmeProblem(
-            "badSignatureAlgorithm",
-            f"The JWS algorithm {str(alg)[:20]!r} is not accepted.",
-            subproblems=[],
-        )
+    jws, protected = _parse_jws(lambda: acme_jws.JWS.json_loads(request.body))
+    alg = protected["alg"]
     url = protected.get("url")
     if not isinstance(url, str) or url != request.build_absolute_uri():
         raise AcmeProblem(
@@ -177,12 +157,58 @@ def read_signed_request(
         account = _account_for_kid(protected["kid"], brand_slug=brand_slug, request=request)
         jwk = jose.JWK.from_json(account.jwk)
     else:
-        try:
-            jwk = jose.JWK.from_json(protected["jwk"])
-        except Exception:
-            raise malformed("The JWS jwk header is not a valid public key.") from None
-        if not isinstance(jwk, ALLOWED_ALGORITHMS[alg]) or "d" in protected["jwk"]:
-            raise malformed("The JWS jwk header is not a public key for its algorithm.")
+        jwk = _header_key(protected)
+    _verify(jws, jwk, alg)
+    return SignedRequest(payload=jws.payload, jwk=jwk, account=account, url=url)
+
+
+def read_inner_jws(value: Any, *, url: str) -> tuple[bytes, jose.JWK]:
+    """keyChange's inner JWS (RFC 8555 7.3.5): signed by the new key, carried in its jwk
+    header, for the same URL as the outer request and without a nonce."""
+    jws, protected = _parse_jws(lambda: acme_jws.JWS.from_json(value))
+    if protected.get("url") != url or "nonce" in protected or "jwk" not in protected:
+        raise malformed("The inner JWS must carry its jwk, the outer url and no nonce.")
+    jwk = _header_key(protected)
+    _verify(jws, jwk, protected["alg"])
+    return jws.payload, jwk
+
+
+def _parse_jws(load: Any) -> tuple[jose.JWS, dict]:
+    """A flattened JWS with one signature, only a protected header and an accepted alg."""
+    try:
+        jws = load()
+        signature = jws.signature
+        protected = json.loads(signature.protected)
+    except Exception:
+        # josepy raises many types (DeserializationError, ValueError, TypeError, binascii):
+        # whatever it is, the body was not a flattened JWS.
+        raise malformed("The request body is not a valid flattened JWS.") from None
+    if (
+        not isinstance(protected, dict)
+        or len(jws.signatures) != 1
+        or signature.header.not_omitted()
+    ):
+        raise malformed("The JWS must have one signature and only a protected header.")
+    alg = protected.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+        raise AcmeProblem(
+            "badSignatureAlgorithm", f"The JWS algorithm {str(alg)[:20]!r} is not accepted."
+        )
+    return jws, protected
+
+
+def _header_key(protected: dict) -> jose.JWK:
+    try:
+        jwk = jose.JWK.from_json(protected["jwk"])
+    except Exception:
+        raise malformed("The JWS jwk header is not a valid public key.") from None
+    alg = protected["alg"]
+    if not isinstance(jwk, ALLOWED_ALGORITHMS[alg]) or "d" in protected["jwk"]:
+        raise malformed("The JWS jwk header is not a public key for its algorithm.")
+    return jwk
+
+
+def _verify(jws: jose.JWS, jwk: jose.JWK, alg: str) -> None:
     if not isinstance(jwk, ALLOWED_ALGORITHMS[alg]):
         raise AcmeProblem("badSignatureAlgorithm", "The algorithm does not fit the account key.")
     try:
@@ -191,7 +217,6 @@ def read_signed_request(
         verified = False
     if not verified:
         raise malformed("The JWS signature does not verify with the signing key.")
-    return SignedRequest(payload=jws.payload, jwk=jwk, account=account, url=url)
 
 
 def _account_for_kid(kid: Any, *, brand_slug: str, request: HttpRequest) -> AcmeAccount:

@@ -5,6 +5,7 @@ Every view answers JSON, or a problem document (application/problem+json) with t
 """
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from acme_server.protocol import (
     SignedRequest,
     malformed,
     new_nonce,
+    read_inner_jws,
     read_signed_request,
 )
 from acme_server.services import accounts, orders, revocation
@@ -168,8 +170,17 @@ def account_orders(request: HttpRequest, brand: Brand, account_id: str) -> HttpR
 
 @acme_view
 def key_change(request: HttpRequest, brand: Brand) -> HttpResponse:
-    _signed(request, brand)
-    raise AcmeProblem("malformed", "Key change is not supported yet.", status=501)
+    signed = _signed(request, brand)
+    payload, new_key = read_inner_jws(signed.json(), url=signed.url)
+    try:
+        inner = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise malformed("The inner JWS payload is not JSON.") from None
+    if not isinstance(inner, dict):
+        raise malformed("The inner JWS payload is not a JSON object.")
+    kid = _absolute(request, "account", brand, account_id=signed.account.public_id)
+    changed = accounts.change_key(account=signed.account, new_key=new_key, inner=inner, kid=kid)
+    return _account_response(request, changed)
 
 
 # --- Orders, authorizations, challenges -------------------------------------------------------

@@ -165,3 +165,32 @@ def _bound_credential(binding: Any, *, jwk: jose.JWK, url: str) -> AcmeCredentia
     if not verified:
         raise AcmeProblem("unauthorized", "The binding's HMAC does not verify.", status=401)
     return credential
+
+
+def change_key(*, account: AcmeAccount, new_key: jose.JWK, inner: dict[str, Any], kid: str):
+    """keyChange (RFC 8555 7.3.5): the account's key becomes `new_key`, which signed the
+    inner request naming this account and its current key. A key another account has is
+    refused with that account's URL (409)."""
+    if inner.get("account") != kid:
+        raise malformed("The inner payload must name this account.")
+    try:
+        old_key = jose.JWK.from_json(inner.get("oldKey"))
+    except Exception:
+        raise malformed("The inner payload's oldKey is not a key.") from None
+    if old_key.public_key() != jose.JWK.from_json(account.jwk).public_key():
+        raise malformed("oldKey is not the account's current key.")
+    thumbprint = key_thumbprint(new_key)
+    with transaction.atomic():
+        taken = AcmeAccount.objects.filter(thumbprint=thumbprint).exclude(pk=account.pk).first()
+        if taken is not None:
+            raise AcmeProblem("malformed", "Another account has that key.", status=409)
+        try:
+            with transaction.atomic():
+                AcmeAccount.objects.filter(pk=account.pk).update(
+                    jwk=new_key.public_key().to_partial_json(), thumbprint=thumbprint
+                )
+        except IntegrityError:
+            raise AcmeProblem("malformed", "Another account has that key.", status=409) from None
+        record_event(actor=account.owner, action="acme_account.key_change", target=account)
+    account.refresh_from_db()
+    return account

@@ -453,3 +453,44 @@ def test_a_new_order_replaces_a_certificate_once(acme):
     acme.post(response.json()["finalize"], {"csr": csr_for("shop.example.com")})
     again = acme.post(BASE + "new-order", {"identifiers": identifiers, "replaces": replaces})
     assert problem(again) == "alreadyReplaced"
+
+
+def key_change_body(acme, new_key, *, account=None, old_key=None) -> dict:
+    inner = {
+        "account": account or acme.kid,
+        "oldKey": (old_key or acme.key).public_key().to_partial_json(),
+    }
+    signed = acme_jws.JWS.sign(
+        json.dumps(inner).encode(), key=new_key, alg=jose.ES256, nonce=None, url=BASE + "key-change"
+    )
+    return signed.to_partial_json()
+
+
+def test_key_change_moves_the_account_to_the_new_key(acme):
+    replacement = new_key()
+    response = acme.post(BASE + "key-change", key_change_body(acme, replacement))
+
+    assert response.status_code == 200, response.content
+    assert acme.new_order("a.example.com").status_code != 201  # the old key is no longer it
+    acme.key = replacement
+    assert acme.new_order("a.example.com").status_code == 201
+
+
+def test_key_change_to_another_accounts_key_or_naming_another_account_is_refused(
+    acme, client, other_customer
+):
+    other = AcmeClient(client)
+    other.register(other_customer)
+
+    taken = acme.post(BASE + "key-change", key_change_body(acme, other.key))
+    wrong_account = acme.post(
+        BASE + "key-change", key_change_body(acme, new_key(), account=other.kid)
+    )
+    wrong_old_key = acme.post(
+        BASE + "key-change", key_change_body(acme, new_key(), old_key=new_key())
+    )
+
+    assert taken.status_code == 409
+    assert problem(wrong_account) == "malformed"
+    assert problem(wrong_old_key) == "malformed"
+    assert acme.new_order("a.example.com").status_code == 201
