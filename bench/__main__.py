@@ -18,6 +18,7 @@ PRESETS = {
         "revoked": 100_000,
         "ocsp_seconds": 3.0,
         "repeat": 30,
+        "acme_orders": 30,
     },
     # A run that fits in a minute.
     "quick": {
@@ -29,6 +30,7 @@ PRESETS = {
         "revoked": 10_000,
         "ocsp_seconds": 1.0,
         "repeat": 10,
+        "acme_orders": 10,
     },
     # Seconds: CI runs this so the suite never rots.
     "smoke": {
@@ -40,6 +42,7 @@ PRESETS = {
         "revoked": 100,
         "ocsp_seconds": 0.2,
         "repeat": 3,
+        "acme_orders": 3,
     },
 }
 
@@ -75,6 +78,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--revoked", type=count, help="revoked certificates on the CRL")
     parser.add_argument("--ocsp-seconds", type=float, help="seconds spent on each OCSP rate")
     parser.add_argument("--repeat", type=count, help="requests timed per page")
+    parser.add_argument("--acme-orders", type=count, help="ACME orders made end to end")
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     arguments = parser.parse_args(argv)
@@ -107,7 +111,7 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import expire, issuance, notify, overview, revocation, upload
+    from bench import acme, expire, issuance, notify, overview, revocation, upload
     from bench.data import analyze, make_brands
     from bench.report import print_table, step
 
@@ -160,6 +164,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         rows += revocation.measure(
             revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
         )
+    with step("ACME orders"):
+        rows += acme.measure(orders=arguments.acme_orders)
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -309,6 +309,15 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     _database["CONN_MAX_AGE"] = 0
     # The pool checks a connection before lending it, so a dropped one is replaced.
     _database["CONN_HEALTH_CHECKS"] = True
+elif _database["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker write to one file: each transaction takes the
+    # write lock when it begins and waits for it, instead of failing at once when a read
+    # turns into a write while the other process writes.
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **_database.get("OPTIONS", {}),
+    }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
