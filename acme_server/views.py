@@ -269,6 +269,9 @@ def authorization(request: HttpRequest, brand: Brand, authz_id: str) -> HttpResp
         if signed.json().get("status") != "deactivated":
             raise malformed('An authorization can only be updated to "deactivated".')
         found = orders.deactivate_authorization(authorization=found)
+    for offered in found.challenges.all():
+        # Clients poll the authorization: a challenge left by a dead worker resumes here.
+        orders.resume_stalled(challenge=offered)
     data: dict[str, Any] = {
         "identifier": {"type": "dns", "value": found.domain},
         "status": found.status,
@@ -289,6 +292,7 @@ def challenge(request: HttpRequest, brand: Brand, challenge_id: str) -> HttpResp
     if not signed.is_post_as_get:
         signed.json()  # RFC 8555 7.5.1: the body is an empty object
         found = orders.answer_challenge(challenge=found)
+    orders.resume_stalled(challenge=found)
     response = JsonResponse(_challenge_json(request, found, brand))
     up = _absolute(request, "authorization", brand, authz_id=found.authorization.public_id)
     response["Link"] = f'<{up}>;rel="up"'

@@ -151,6 +151,11 @@ ACME_NONCE_LIFETIME_SECONDS = env.int("ACME_NONCE_LIFETIME_SECONDS", 3600, valid
 ACME_ORDER_LIFETIME_HOURS = env.int("ACME_ORDER_LIFETIME_HOURS", 168, validate=_at_least_1)
 ACME_MAX_NAMES = env.int("ACME_MAX_NAMES", 100, validate=_at_least_1)
 ACME_ORDERS_PER_HOUR = env.int("ACME_ORDERS_PER_HOUR", 300, validate=_at_least_1)
+ACME_FAILED_VALIDATIONS_PER_HOUR = env.int(
+    "ACME_FAILED_VALIDATIONS_PER_HOUR", 5, validate=_at_least_1
+)
+# A challenge still processing this many seconds past DV_CHECK_TIMEOUT lost its worker.
+ACME_VALIDATION_STALL_SECONDS = env.int("ACME_VALIDATION_STALL_SECONDS", 60, validate=_at_least_1)
 # Background work (ACME validation) through Django's Tasks API, queued in the database:
 # `manage.py db_worker` runs a worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from acme_server.models import AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder
@@ -22,6 +23,10 @@ from certificates.pki import csr as csr_core
 from certificates.pki.errors import InvalidDomainError, PKIError
 from certificates.services import issue_certificate, save_application
 
+# A challenge queued this many times without a verdict fails.
+MAX_VALIDATION_ATTEMPTS = 3
+EXPIRED = "The order expired before it was finalized."
+
 
 def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
     """newOrder (RFC 8555 7.4): one authorization per name, each with its challenges."""
@@ -29,6 +34,7 @@ def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
     if "notBefore" in payload or "notAfter" in payload:
         raise malformed("notBefore and notAfter are not supported: leave them out.")
     _check_order_rate(account)
+    _check_failed_validations(account, names)
     replaces = _replaced_certificate(account, payload.get("replaces"))
     now = timezone.now()
     expires = now + timedelta(hours=settings.ACME_ORDER_LIFETIME_HOURS)
@@ -72,6 +78,40 @@ def answer_challenge(*, challenge: AcmeChallenge) -> AcmeChallenge:
     return challenge
 
 
+def resume_stalled(*, challenge: AcmeChallenge) -> None:
+    """Queue again a challenge whose worker died while validating it.
+
+    A validation finishes within DV_CHECK_TIMEOUT; one still processing well past that
+    (ACME_VALIDATION_STALL_SECONDS more) was left by a worker that stopped. The client's
+    next poll queues it again, once (the update claims it), up to three times; after
+    that the challenge fails with a reason instead of waiting for ever.
+    """
+    if challenge.status != ChallengeStatus.PROCESSING:
+        return
+    stalled_before = timezone.now() - timedelta(
+        seconds=settings.DV_CHECK_TIMEOUT + settings.ACME_VALIDATION_STALL_SECONDS
+    )
+    if challenge.status_changed_at > stalled_before:
+        return
+    from acme_server.tasks import validate_challenge
+
+    if challenge.attempts >= MAX_VALIDATION_ATTEMPTS:
+        record_validation(
+            challenge=challenge,
+            ok=False,
+            error=problem_json("serverInternal", "The validation did not finish; try again."),
+        )
+        return
+    with transaction.atomic():
+        claimed = AcmeChallenge.objects.filter(
+            pk=challenge.pk,
+            status=ChallengeStatus.PROCESSING,
+            status_changed_at__lte=stalled_before,
+        ).update(status_changed_at=timezone.now(), attempts=F("attempts") + 1)
+        if claimed:
+            transaction.on_commit(lambda: validate_challenge.enqueue(challenge.pk))
+
+
 def deactivate_authorization(*, authorization: AcmeAuthorization) -> AcmeAuthorization:
     if not advance(authorization, AuthorizationStatus.DEACTIVATED):
         raise malformed("Only a pending or valid authorization can be deactivated.")
@@ -110,6 +150,8 @@ def finalize_order(*, order: AcmeOrder, csr_der: bytes) -> AcmeOrder:
     The CSR must name exactly the order's names with an acceptable key. A refusal of the
     issuance gate makes the order invalid, with the reason as its error.
     """
+    if order.expires_at <= timezone.now():
+        advance(order, OrderStatus.INVALID, changes={"error": problem_json("malformed", EXPIRED)})
     if order.status != OrderStatus.READY:
         raise AcmeProblem("orderNotReady", f"The order is {order.status}, not ready.", status=403)
     try:
@@ -234,6 +276,33 @@ def _check_order_rate(account: AcmeAccount) -> None:
             status=429,
             headers={"Retry-After": str(retry)},
         )
+
+
+def _check_failed_validations(account: AcmeAccount, names: list[str]) -> None:
+    """At most ACME_FAILED_VALIDATIONS_PER_HOUR failed challenges per name and account."""
+    limit = settings.ACME_FAILED_VALIDATIONS_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    domains = {name.removeprefix("*.") for name in names}
+    failed = AcmeChallenge.objects.filter(
+        authorization__order__account=account,
+        authorization__domain__in=domains,
+        status=ChallengeStatus.INVALID,
+        status_changed_at__gt=since,
+    )
+    for domain in domains:
+        times = list(
+            failed.filter(authorization__domain=domain)
+            .order_by("-status_changed_at")
+            .values_list("status_changed_at", flat=True)[:limit]
+        )
+        if len(times) >= limit:
+            retry = max(1, int((times[-1] + timedelta(hours=1) - timezone.now()).total_seconds()))
+            raise AcmeProblem(
+                "rateLimited",
+                f"{domain} failed validation {limit} times in the last hour, the most allowed.",
+                status=429,
+                headers={"Retry-After": str(retry)},
+            )
 
 
 def _replaced_certificate(account: AcmeAccount, replaces: Any) -> Certificate | None:

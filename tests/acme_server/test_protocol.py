@@ -494,3 +494,81 @@ def test_key_change_to_another_accounts_key_or_naming_another_account_is_refused
     assert problem(wrong_account) == "malformed"
     assert problem(wrong_old_key) == "malformed"
     assert acme.new_order("a.example.com").status_code == 201
+
+
+def stalled_challenge(acme, dns_server, settings, *, attempts: int = 1):
+    """A dns-01 challenge a worker took and never finished (it died), its record published."""
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    from acme_server import challenges
+    from acme_server.models import AcmeChallenge
+
+    settings.DV_NAMESERVERS = ["127.0.0.1"]
+    settings.DV_DNS_PORT = dns_server.port
+    order = acme.new_order("shop.example.com").json()
+    challenge = AcmeChallenge.objects.get(
+        authorization__public_id=order["authorizations"][0].rsplit("/", 1)[-1], type="dns-01"
+    )
+    advance(challenge, "processing", changes={"attempts": attempts})
+    AcmeChallenge.objects.filter(pk=challenge.pk).update(
+        status_changed_at=timezone.now() - td(minutes=10)
+    )
+    dns_server.set_txt("_acme-challenge.shop.example.com", challenges.dns_txt_value(challenge))
+    return order, challenge
+
+
+def test_a_challenge_left_by_a_dead_worker_is_validated_at_the_next_poll(
+    acme, dns_server, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    order, challenge = stalled_challenge(acme, dns_server, settings)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        acme.post(order["authorizations"][0])
+
+    assert len(callbacks) == 1
+    challenge.refresh_from_db()
+    assert challenge.status == "valid"
+    assert challenge.attempts == 2
+
+
+def test_a_challenge_that_never_finishes_fails_with_a_reason(acme, dns_server, settings):
+    order, challenge = stalled_challenge(acme, dns_server, settings, attempts=3)
+
+    authorization = acme.post(order["authorizations"][0])
+    again = acme.post(order["authorizations"][0]).json()
+
+    assert authorization.status_code == 200
+    challenge.refresh_from_db()
+    assert challenge.status == "invalid"
+    assert again["status"] == "invalid"
+
+
+def test_names_that_keep_failing_validation_are_rate_limited(acme, settings):
+    from acme_server.models import AcmeChallenge
+
+    settings.ACME_FAILED_VALIDATIONS_PER_HOUR = 2
+    for _ in range(2):
+        acme.new_order("shop.example.com")
+    for challenge in AcmeChallenge.objects.filter(type="dns-01"):
+        advance(challenge, "invalid")
+
+    response = acme.new_order("shop.example.com")
+
+    assert response.status_code == 429
+    assert problem(response) == "rateLimited"
+    assert "shop.example.com" in response.json()["detail"]
+    assert acme.new_order("other.example.com").status_code == 201
+
+
+def test_an_expired_order_cannot_be_finalized(acme):
+    order = ready_order(acme, "shop.example.com")
+    AcmeOrder.objects.update(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+
+    response = acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+
+    assert problem(response) == "orderNotReady"
+    assert AcmeOrder.objects.get().status == OrderStatus.INVALID
+    assert not Certificate.objects.exists()
