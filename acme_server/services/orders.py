@@ -261,48 +261,46 @@ def _names(identifiers: Any) -> list[str]:
 
 
 def _check_order_rate(account: AcmeAccount) -> None:
-    limit = settings.ACME_ORDERS_PER_HOUR
-    since = timezone.now() - timedelta(hours=1)
-    recent = list(
-        AcmeOrder.objects.filter(account=account, created_at__gt=since)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:limit]
+    _check_rate(
+        AcmeOrder.objects.filter(account=account),
+        "created_at",
+        settings.ACME_ORDERS_PER_HOUR,
+        "This account made {limit} orders in the last hour, the most allowed.",
     )
-    if len(recent) >= limit:
-        retry = max(1, int((recent[-1] + timedelta(hours=1) - timezone.now()).total_seconds()))
-        raise AcmeProblem(
-            "rateLimited",
-            f"This account made {limit} orders in the last hour, the most allowed.",
-            status=429,
-            headers={"Retry-After": str(retry)},
-        )
 
 
 def _check_failed_validations(account: AcmeAccount, names: list[str]) -> None:
     """At most ACME_FAILED_VALIDATIONS_PER_HOUR failed challenges per name and account."""
-    limit = settings.ACME_FAILED_VALIDATIONS_PER_HOUR
-    since = timezone.now() - timedelta(hours=1)
-    domains = {name.removeprefix("*.") for name in names}
-    failed = AcmeChallenge.objects.filter(
-        authorization__order__account=account,
-        authorization__domain__in=domains,
-        status=ChallengeStatus.INVALID,
-        status_changed_at__gt=since,
-    )
-    for domain in domains:
-        times = list(
-            failed.filter(authorization__domain=domain)
-            .order_by("-status_changed_at")
-            .values_list("status_changed_at", flat=True)[:limit]
+    for domain in dict.fromkeys(name.removeprefix("*.") for name in names):
+        _check_rate(
+            AcmeChallenge.objects.filter(
+                authorization__order__account=account,
+                authorization__domain=domain,
+                status=ChallengeStatus.INVALID,
+            ),
+            "status_changed_at",
+            settings.ACME_FAILED_VALIDATIONS_PER_HOUR,
+            f"{domain} failed validation {{limit}} times in the last hour, the most allowed.",
         )
-        if len(times) >= limit:
-            retry = max(1, int((times[-1] + timedelta(hours=1) - timezone.now()).total_seconds()))
-            raise AcmeProblem(
-                "rateLimited",
-                f"{domain} failed validation {limit} times in the last hour, the most allowed.",
-                status=429,
-                headers={"Retry-After": str(retry)},
-            )
+
+
+def _check_rate(events, field: str, limit: int, message: str) -> None:
+    """rateLimited, with Retry-After until the oldest of the last `limit` events is an hour
+    old, when `limit` of them happened in the last hour."""
+    now = timezone.now()
+    times = list(
+        events.filter(**{f"{field}__gt": now - timedelta(hours=1)})
+        .order_by(f"-{field}")
+        .values_list(field, flat=True)[:limit]
+    )
+    if len(times) >= limit:
+        retry = max(1, int((times[-1] + timedelta(hours=1) - now).total_seconds()))
+        raise AcmeProblem(
+            "rateLimited",
+            message.format(limit=limit),
+            status=429,
+            headers={"Retry-After": str(retry)},
+        )
 
 
 def _replaced_certificate(account: AcmeAccount, replaces: Any) -> Certificate | None:
