@@ -88,8 +88,14 @@ def _signed(request: HttpRequest, brand: Brand, key: str = "kid") -> SignedReque
 # --- Directory and nonces --------------------------------------------------------------------
 
 
+def _get_or_head(request: HttpRequest) -> None:
+    if request.method not in ("GET", "HEAD"):
+        raise AcmeProblem("malformed", "Use GET here.", status=405)
+
+
 @acme_view
 def directory(request: HttpRequest, brand: Brand) -> HttpResponse:
+    _get_or_head(request)
     return JsonResponse(
         {
             "newNonce": _absolute(request, "new_nonce", brand),
@@ -109,6 +115,7 @@ def directory(request: HttpRequest, brand: Brand) -> HttpResponse:
 @acme_view
 def new_nonce_view(request: HttpRequest, brand: Brand) -> HttpResponse:
     # RFC 8555 7.2: 200 to HEAD, 204 to GET; the decorator adds the nonce.
+    _get_or_head(request)
     return HttpResponse(status=200 if request.method == "HEAD" else 204)
 
 

@@ -130,6 +130,13 @@ class World:
             "url": "no-such-page/",
             "content_type_id": str(ContentType.objects.get_for_model(Certificate).pk),
             "id": str(self.customer.pk),
+            # ACME: the certificate's brand serves the default directory; no such objects.
+            "brand": self.certificate.brand.slug,
+            "account_id": "no-such-account",
+            "order_id": "no-such-order",
+            "authz_id": "no-such-authz",
+            "challenge_id": "no-such-challenge",
+            "cert_id": "no-such-certificate",
         }
         model_route = ADMIN_MODEL_ROUTE.match(endpoint.route)
         if endpoint.name == "admin:view_on_site":
