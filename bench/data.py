@@ -49,7 +49,6 @@ CERTIFICATE_COLUMNS = (
     "issuer",
     "serial",
     "fingerprint_sha256",
-    "public_key_sha256",
     "key_algorithm",
     "not_before",
     "not_after",
@@ -57,6 +56,8 @@ CERTIFICATE_COLUMNS = (
     "chain_pem",
     "private_key_encrypted",
     "expiry_warnings_enabled",
+    # Not null without a database default: raw inserts must name it.
+    "public_key_sha256",
 )
 
 
@@ -168,7 +169,6 @@ def certificate_rows(
             "CN=Bench CA",
             f"{n:032x}",
             "",
-            "",
             "ECDSA P-256",
             adapt(ends - timedelta(days=199)) if ends else None,
             adapt(ends) if ends else None,
@@ -176,6 +176,7 @@ def certificate_rows(
             "",
             "",
             True,
+            "",
         )
 
 

@@ -72,8 +72,8 @@ def build(*, revoked: int, brands: list[int], now: datetime) -> Revocations:
         (
             (issued, issued, owner.pk, "issued", issuer.brand_id, "DV", "single", 1)
             + ("", CertificateStatus.REVOKED, issued, f"revoked{n}.example.com")
-            + (f"revoked{n}.example.com", "", "CN=Bench", serial, "", "", "ECDSA P-256")
-            + (issued, ends, "", "", "", True, issuer.pk)
+            + (f"revoked{n}.example.com", "", "CN=Bench", serial, "", "ECDSA P-256")
+            + (issued, ends, "", "", "", True, "", issuer.pk)
             for n, serial in enumerate(serials)
         ),
     )

@@ -62,10 +62,13 @@ class OverviewFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"class": "form-control", "placeholder": SEARCH_LABEL}),
     )
 
-    def __init__(self, data, *, brands: list[Brand]):
+    def __init__(self, data, *, brands: list[Brand], total: int | None = None):
         # filter-status, filter-brand, filter-q: the ids the page's labels and tests know.
         super().__init__(data, auto_id="filter-%s")
         self.brands_by_slug = {brand.slug: brand for brand in brands}
+        if total is not None:
+            # As the original console: "All Status" with the number of certificates.
+            self.fields["status"].choices = [("", f"All Status ({total:,})")]
         self.fields["status"].choices += [(tab.key, tab.label) for tab in STATUS_FILTERS]
         self.fields["brand"].choices += [(brand.slug, brand.name) for brand in brands]
 
@@ -108,6 +111,9 @@ class KeyTextarea(forms.Textarea):
         return super().get_context(name, value if self.render_value else None, attrs)
 
 
+KEY_PLACEHOLDER = "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"
+
+
 class UploadCertificateForm(forms.Form):
     name = forms.CharField(
         label="Certificate Name",
@@ -118,14 +124,23 @@ class UploadCertificateForm(forms.Form):
                 "Use only letters, digits, underscores (_) and hyphens (-).",
             )
         ],
-        help_text="Up to 63 letters, digits, _ and -.",
+        help_text=(
+            "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+        ),
     )
     certificate = forms.CharField(
         label="Certificate File",
         required=False,
         max_length=MAX_CERTIFICATE_SIZE,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "class": "font-monospace",
+                "spellcheck": "false",
+                "placeholder": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----",
+            }
+        ),
         help_text="PEM text: the certificate, optionally followed by its chain.",
     )
     certificate_file = forms.FileField(
@@ -138,7 +153,14 @@ class UploadCertificateForm(forms.Form):
         required=False,
         max_length=MAX_KEY_SIZE,
         strip=False,
-        widget=KeyTextarea(attrs={"rows": 6, "class": "font-monospace", "spellcheck": "false"}),
+        widget=KeyTextarea(
+            attrs={
+                "rows": 6,
+                "class": "font-monospace",
+                "spellcheck": "false",
+                "placeholder": KEY_PLACEHOLDER,
+            }
+        ),
         help_text="PEM text of the private key, without a password.",
     )
     key_file = forms.FileField(
@@ -381,6 +403,14 @@ class ApplicationForm(forms.ModelForm):
             )
         return "\n".join(domains)
 
+    def clean_organization_address(self) -> str:
+        # Not in the certificate, but operators read it: the same text rule as the subject's.
+        address = " ".join(self.cleaned_data.get("organization_address", "").split())
+        problem = ca.name_value_problem(address, "address", max_length=255)
+        if problem:
+            raise forms.ValidationError(problem)
+        return address
+
     def clean(self):
         cleaned = super().clean()
         if self.certificate.validation_type != ValidationType.DV:
@@ -615,3 +645,67 @@ class RevokeForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's form has its token
+
+    @property
+    def reason_label(self) -> str:
+        """The chosen reason as the customer read it (once the form is valid)."""
+        return RevocationReason(self.cleaned_data["reason"]).label
+
+
+class ProfileForm(forms.Form):
+    """The profile page: the customer's name, email, and their new certificates' defaults."""
+
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Expiry warnings and revocation confirmation links are sent here.",
+    )
+    expiry_warnings_default = forms.BooleanField(
+        label="Email me before new certificates expire",
+        required=False,
+        help_text="Applies to certificates bought or uploaded from now on; each "
+        "certificate's own switch is on its details page.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token
+
+
+class CSRTextarea(forms.Textarea):
+    """A CSR box sent back with the errors, unless what was pasted holds a private key:
+    that never goes back to the browser."""
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        if value and "PRIVATE KEY" in str(value):
+            value = None
+        return super().get_context(name, value, attrs)
+
+
+class KeyCompromiseForm(forms.Form):
+    """The public report of a compromised key: a CSR signed by it, carrying the challenge."""
+
+    csr = forms.CharField(
+        label="Certificate signing request (CSR)",
+        max_length=MAX_KEY_SIZE,
+        widget=CSRTextarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
+        help_text=(
+            "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
+            "compromised key and with the challenge above as its common name. Never paste the "
+            "private key."
+        ),
+        error_messages={
+            "required": "Paste the CSR signed with the compromised key.",
+            "max_length": "The CSR is too long: a CSR is a few kilobytes at most (16 KB here).",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has its token

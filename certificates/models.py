@@ -32,6 +32,9 @@ class Source(models.TextChoices):
     ACME = "acme", "ACME"
 
 
+# Shown instead of "Issued" before a certificate's validity begins (Certificate.shown_status).
+NOT_YET_VALID = "not_yet_valid"
+
 # A certificate from this console can be deleted once it is in one of these.
 DELETABLE_STATUSES = frozenset({CertificateStatus.EXPIRED, CertificateStatus.REVOKED})
 
@@ -75,15 +78,17 @@ class CertificateAuthority(TimestampedModel):
     role = models.CharField(max_length=10, choices=Role.choices)
     # The name in the CA's URLs (/pki/<slug>/...), fixed once certificates name them.
     slug = models.SlugField(max_length=100)
-    certificate_pem = models.TextField()
+    certificate_pem = models.TextField(
+        "certificate (PEM)",
+    )
     # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.key_encryption).
     private_key_encrypted = models.TextField(editable=False)
     # The number of the last CRL published; each new CRL takes the next one.
-    crl_number = models.PositiveBigIntegerField(default=0)
+    crl_number = models.PositiveBigIntegerField("CRL number", default=0)
     # The last CRL published (DER), served until crl_refresh_at; a completed
     # revocation clears crl_refresh_at so that the next request publishes a new one.
-    crl_der = models.BinaryField(default=b"", blank=True, editable=False)
-    crl_refresh_at = models.DateTimeField(null=True, blank=True, editable=False)
+    crl_der = models.BinaryField("CRL (DER)", default=b"", blank=True, editable=False)
+    crl_refresh_at = models.DateTimeField("CRL refresh at", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "certificate authority"
@@ -162,6 +167,23 @@ class Order(TimestampedModel):
         return f"Order {self.pk}"
 
 
+class CustomerSettings(TimestampedModel):
+    """A customer's choices for the console: what new certificates start with."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_settings"
+    )
+    # New certificates (bought or uploaded) start with expiry warnings on or off.
+    expiry_warnings_default = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "customer settings"
+        verbose_name_plural = "customer settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.customer}"
+
+
 # A purchase is reissued while at least this much of it is left after the certificate's end.
 REISSUE_MIN_REMAINING = timedelta(days=1)
 
@@ -228,15 +250,15 @@ class Certificate(TimestampedModel):
     organization = models.CharField(max_length=255, blank=True)
     issuer = models.CharField(max_length=1000, blank=True)
     serial = models.CharField(max_length=64, blank=True)
-    fingerprint_sha256 = models.CharField(max_length=95, blank=True)
+    fingerprint_sha256 = models.CharField("SHA-256 fingerprint", max_length=95, blank=True)
     # The SHA-256 of the certificate's SubjectPublicKeyInfo (hex): finds every
     # certificate of a key, across customers, when the key is compromised.
-    public_key_sha256 = models.CharField(max_length=64, blank=True)
+    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, blank=True)
     key_algorithm = models.CharField(max_length=32, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
-    certificate_pem = models.TextField(blank=True)
-    chain_pem = models.TextField(blank=True)
+    certificate_pem = models.TextField("certificate (PEM)", blank=True)
+    chain_pem = models.TextField("chain (PEM)", blank=True)
     # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.key_encryption).
     # Never decrypted for display; only for downloads of the customer's own bundle.
     private_key_encrypted = models.TextField(blank=True, editable=False)
@@ -311,7 +333,22 @@ class Certificate(TimestampedModel):
             return CertificateStatus.EXPIRED
         return self.status
 
+    @property
+    def has_started(self) -> bool:
+        """Whether its validity has begun: an uploaded certificate may start in the future."""
+        return self.not_before is None or self.not_before <= timezone.now()
+
+    @property
+    def shown_status(self) -> str:
+        """What the status badge says: an issued certificate whose validity has not begun
+        is "not yet valid" (not a status: nothing changes when its day comes)."""
+        if self.display_status == CertificateStatus.ISSUED and not self.has_started:
+            return NOT_YET_VALID
+        return self.display_status
+
     def get_display_status_display(self) -> str:
+        if self.shown_status == NOT_YET_VALID:
+            return "Not yet valid"
         return CertificateStatus(self.display_status).label
 
     @property
@@ -402,6 +439,11 @@ class Certificate(TimestampedModel):
         return max((self.not_after - timezone.now()) // timedelta(days=1), 0)
 
     @property
+    def shows_days_left(self) -> bool:
+        """Days left mean something only while it is in use: not once revoked or expired."""
+        return self.days_left is not None and self.display_status == CertificateStatus.ISSUED
+
+    @property
     def is_uploaded(self) -> bool:
         return self.source == Source.UPLOADED
 
@@ -473,10 +515,10 @@ class Application(TimestampedModel):
     jurisdiction_country = models.CharField(max_length=2, blank=True)
     registration_number = models.CharField(max_length=64, blank=True)
     csr_source = models.CharField(
-        max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
+        "CSR source", max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
     )
     key_type = models.CharField(max_length=10, choices=KeyType.choices, blank=True)
-    csr_pem = models.TextField(blank=True)
+    csr_pem = models.TextField("CSR (PEM)", blank=True)
     validation_method = models.CharField(
         max_length=10, choices=ValidationMethod.choices, blank=True
     )
@@ -526,7 +568,7 @@ class IssuedSerial(models.Model):
     authority = models.ForeignKey(
         CertificateAuthority, on_delete=models.PROTECT, related_name="issued_serials"
     )
-    # Upper-case hex, as Certificate.serial.
+    # Upper-case hex of the DER INTEGER, as Certificate.serial (parsing.serial_hex).
     serial = models.CharField(max_length=64)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
@@ -556,8 +598,10 @@ class RevocationRequest(TimestampedModel):
     certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="revocation_requests"
     )
+    # None: nobody signed in asked; someone proved possession of the certificate's key
+    # on the public key-compromise page.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.PositiveSmallIntegerField(choices=RevocationReason.choices)
     status = models.CharField(
@@ -570,7 +614,7 @@ class RevocationRequest(TimestampedModel):
     confirmation_email = models.EmailField(blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    submitted_to_ca_at = models.DateTimeField(null=True, blank=True)
+    submitted_to_ca_at = models.DateTimeField("submitted to CA at", null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -602,6 +646,21 @@ class RevocationRequest(TimestampedModel):
     def is_shown(self) -> bool:
         """The details page shows the latest request, unless the customer cancelled it."""
         return self.status != RevocationStatus.CANCELLED
+
+    @property
+    def is_key_compromise(self) -> bool:
+        """Key compromise is never queued: revoked as soon as it reaches the CA (BR 4.9.1.1)."""
+        return self.reason == RevocationReason.KEY_COMPROMISE
+
+    @property
+    def reject_refusal(self) -> str | None:
+        """Why the CA may not reject this request, or None when it may."""
+        if self.is_key_compromise:
+            return (
+                "A revocation for key compromise can't be rejected: the Baseline Requirements "
+                "want the certificate revoked within 24 hours. Complete it."
+            )
+        return None
 
     @property
     def is_overdue(self) -> bool:
@@ -681,7 +740,7 @@ class CompromisedKey(models.Model):
         REPORT = "report", "Reported with proof of possession"
         ACME = "acme", "Revoked through ACME with the certificate's key"
 
-    public_key_sha256 = models.CharField(max_length=64, unique=True)
+    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, unique=True)
     source = models.CharField(max_length=20, choices=Source.choices)
     listed_at = models.DateTimeField(default=timezone.now)
     # The certificate whose revocation or report put the key here, if any.

@@ -15,8 +15,20 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 
 NO_REFUND = Decimal("0.00")
+
+
+class RefundOutlook(StrEnum):
+    """What a revocation requested on a given day means for the refund."""
+
+    # Applied by `apply_by`: the CA's whole time still ends by the deadline.
+    EXPECTED = "expected"
+    # Past `apply_by` but not the deadline: refunded if the CA completes it by then.
+    POSSIBLE = "possible"
+    # Past the deadline: nothing completed from now on is refunded.
+    ENDED = "ended"
 
 
 def is_business_day(day: date, holidays: Collection[date] = ()) -> bool:
@@ -66,15 +78,20 @@ class RefundTerms:
         """The calendar days after issuance within which a completed revocation is refunded."""
         return (self.refund_deadline - self.issued_on).days
 
-    def refund_expected(self, today: date) -> bool:
-        """Whether a request made today gets the refund if the CA takes all its time."""
-        return today <= self.apply_by
+    def outlook(self, today: date) -> RefundOutlook:
+        """The revoke page's answer for a request made today.
 
-    def refund_ended(self, today: date) -> bool:
-        """Whether the deadline is behind: nothing completed from today on is refunded."""
-        return not self.refunds(today)
+        It asks `refunds`, as completing a revocation (and the admin's preview) does, so
+        the page never says "no refund" on a day that completing would still refund.
+        """
+        if not self.refunds(today):
+            return RefundOutlook.ENDED
+        if today <= self.apply_by:
+            return RefundOutlook.EXPECTED
+        return RefundOutlook.POSSIBLE
 
     def refunds(self, completed_on: date) -> bool:
+        """The one rule: a revocation completed on or before the deadline is refunded."""
         return completed_on <= self.refund_deadline
 
 

@@ -2,36 +2,44 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_ratelimit.decorators import ratelimit
 
 from certificates import domain_checks, selectors, services
 from certificates.errors import ActionNotAllowed
 from certificates.forms import (
     ApplicationForm,
     ConvertForm,
+    KeyCompromiseForm,
     OverviewFilterForm,
+    ProfileForm,
     PurchaseForm,
     RevokeForm,
     UploadCertificateForm,
 )
 from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
-from certificates.pki.bundles import SERVER_TYPE_NAMES, SERVER_TYPES
+from certificates.pki.bundles import SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
+from console.signin import rate_limit_key
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
 CERTIFICATES_CHANGED = "certificatesChanged"
 CLOSE_DIALOG = "closeDialog"
+SHOW_MESSAGE = "showMessage"
+ORDERS_PAGE_SIZE = 20
 
 
 def render_page(
@@ -65,7 +73,10 @@ def owned_certificate(request: HttpRequest, pk: int) -> Certificate:
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()))
+    # The counters are one aggregate query; the list's fragment needs the total too, for
+    # its "All Status" choice, and a tab's list is exactly its counter.
+    counts = selectors.certificate_counters(owner=request.user)
+    form = OverviewFilterForm(request.GET, brands=list(selectors.brands()), total=counts["total"])
     filters = form.filters()
     paginator = Paginator(
         selectors.certificate_list(owner=request.user, **filters),
@@ -75,14 +86,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "form": form,
         "status": filters["status"],
         "counter_tabs": selectors.COUNTER_TABS,
+        "counters": [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS],
     }
-    if not request.htmx or request.htmx.target == "counters":
-        counts = selectors.certificate_counters(owner=request.user)
-        context["counters"] = [(tab, counts[tab.key or "total"]) for tab in selectors.COUNTER_TABS]
-        tab = filters["status"] or "total"
-        if filters["brand"] is None and not filters["search"] and tab in counts:
-            # A tab's list is exactly its counter: no need to count the same rows twice.
-            paginator.count = counts[tab]
+    tab = filters["status"] or "total"
+    if filters["brand"] is None and not filters["search"] and tab in counts:
+        # A tab's list is exactly its counter: no need to count the same rows twice.
+        paginator.count = counts[tab]
     page = paginator.get_page(request.GET.get("page"))
     context["page"] = page
     context["page_range"] = paginator.get_elided_page_range(page.number)
@@ -134,17 +143,20 @@ def on_overview(request: HttpRequest) -> bool:
     return urlsplit(current).path == reverse("certificates:overview")
 
 
-def list_changed() -> HttpResponse:
-    """Close the dialog and let the overview's list and counters fetch themselves again."""
+def list_changed(message: str) -> HttpResponse:
+    """Close the dialog, say what was done, and let the overview's list and counters
+    fetch themselves again."""
     response = HttpResponse(status=204)
     trigger_client_event(response, CERTIFICATES_CHANGED)
+    trigger_client_event(response, SHOW_MESSAGE, {"level": "success", "message": message})
     return trigger_client_event(response, CLOSE_DIALOG)
 
 
 def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResponse:
+    message = f"Certificate {certificate.name} was uploaded."
     if on_overview(request):
-        return list_changed()
-    messages.success(request, f"Certificate {certificate.name} was uploaded.")
+        return list_changed(message)
+    messages.success(request, message)
     if request.htmx:
         return HttpResponseClientRedirect(certificate.get_absolute_url())
     return redirect(certificate)
@@ -154,6 +166,7 @@ def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResp
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     application = Application.objects.filter(certificate=certificate).first()
+    options = selectors.download_options(certificate)
     context = {
         "certificate": certificate,
         # From a revocation request on, only what identifies the certificate is shown.
@@ -165,7 +178,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
         "application": application,
         "validation_rows": selectors.validation_rows(application) if application else [],
-        "server_types": SERVER_TYPE_NAMES,
+        "download_options": options,
+        "keystore_refusal": next((option.refusal for option in options if option.refusal), None),
         "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
         "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
     }
@@ -182,9 +196,10 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refusal = error.message
         else:
+            message = f"Certificate {certificate} was deleted."
             if on_overview(request):
-                return list_changed()
-            messages.success(request, f"Certificate {certificate} was deleted.")
+                return list_changed(message)
+            messages.success(request, message)
             if request.htmx:
                 return HttpResponseClientRedirect(reverse("certificates:overview"))
             return redirect("certificates:overview")
@@ -368,11 +383,20 @@ def back_to_certificate(request: HttpRequest, certificate: Certificate, error: s
 
 
 def revocation_message(revocation: RevocationRequest) -> str:
-    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+    if revocation.status == RevocationStatus.COMPLETED:
         return (
-            f"We emailed a confirmation link to {revocation.confirmation_email}. Nothing is "
-            f"revoked until it is confirmed; the link is valid for "
-            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours."
+            'The certificate is revoked: OCSP answers "revoked" and the next CRL lists it. '
+            "Its key is on the compromised-key list: no certificate will be issued for it again."
+        )
+    if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+        then = (
+            "Once confirmed, the certificate is revoked at once."
+            if revocation.is_key_compromise
+            else "Nothing is revoked until it is confirmed."
+        )
+        return (
+            f"We emailed a confirmation link to {revocation.confirmation_email}. {then} The link "
+            f"is valid for {settings.REVOCATION_CONFIRMATION_HOURS} hours."
         )
     return (
         f"Your revocation request was sent to the CA. It will be processed by "
@@ -382,29 +406,37 @@ def revocation_message(revocation: RevocationRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke Certificate: "Confirm" checks the form and asks once more in a dialog;
+    only that dialog's "OK" (a POST with `ok`) sends the irreversible request."""
     certificate = owned_certificate(request, pk)
     if certificate.revoke_refusal:
         return back_to_certificate(request, certificate, certificate.revoke_refusal)
     form = RevokeForm(request.POST if request.method == "POST" else None)
+    asking = False
     if form.is_bound and form.is_valid():
-        try:
-            revocation = services.request_revocation(
-                certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+        if "ok" not in request.POST:
+            asking = True
         else:
-            return revocation_requested(request, revocation)
+            try:
+                revocation = services.request_revocation(
+                    certificate=certificate, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return revocation_requested(request, revocation)
     terms = selectors.refund_terms(certificate=certificate)
-    today = timezone.localdate()
     context = {
         "certificate": certificate,
         "form": form,
+        "asking": asking,
         "terms": terms,
         "price": selectors.certificate_price(certificate=certificate),
-        "refund_expected": terms.refund_expected(today),
-        "refund_ended": terms.refund_ended(today),
+        # A RefundOutlook, a str: the template compares it with "expected" and "possible".
+        "outlook": terms.outlook(timezone.localdate()),
     }
+    if asking:
+        return render_page(request, "certificates/revoke.html", context, fragment="confirm-dialog")
     response = render_page(request, "certificates/revoke.html", context, fragment="revoke-form")
     if request.htmx and request.method == "POST":
         # The form posts into the dialog; its errors go back into the page instead.
@@ -413,14 +445,11 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def revocation_requested(request: HttpRequest, revocation: RevocationRequest) -> HttpResponse:
-    """The "OK" dialog after "Confirm"; without HTMX, the details page with the message."""
-    certificate = revocation.certificate
-    message = revocation_message(revocation)
+    """After the dialog's "OK": the details page, with what happens next."""
+    messages.success(request, revocation_message(revocation))
     if request.htmx:
-        context = {"certificate": certificate, "revocation": revocation, "message": message}
-        return render(request, "certificates/revoke.html#submitted", context)
-    messages.success(request, message)
-    return redirect(certificate)
+        return HttpResponseClientRedirect(revocation.certificate.get_absolute_url())
+    return redirect(revocation.certificate)
 
 
 @require_POST
@@ -452,3 +481,117 @@ def confirm_revocation(request: HttpRequest, token: str) -> HttpResponse:
         context["error"] = error.message
     status = 400 if "error" in context else 200
     return render(request, "certificates/confirm_revocation.html", context, status=status)
+
+
+# --- Orders, account and help -----------------------------------------------------------
+
+
+@require_GET
+def orders(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(selectors.order_list(customer=request.user), ORDERS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "page_range": paginator.get_elided_page_range(page.number)}
+    return render(request, "certificates/orders.html", context)
+
+
+@require_GET
+def order(request: HttpRequest, pk: int) -> HttpResponse:
+    found = selectors.order_detail(customer=request.user, pk=pk)
+    if found is None:
+        raise Http404("No such order.")
+    return render(request, "certificates/order.html", {"order": found})
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "expiry_warnings_default": selectors.expiry_warnings_default(customer=user),
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_profile(customer=user, **form.cleaned_data)
+        messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
+        return redirect("profile")
+    return render(request, "account/profile.html", {"form": form})
+
+
+class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Django's password change (old password, then the new one twice, checked by the
+    password validators); the session stays signed in."""
+
+    template_name = "account/password_change.html"
+    success_url = reverse_lazy("profile")
+    success_message = "Your password was changed."
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    context = {
+        "refund_days": settings.REVOCATION_REFUND_DAYS,
+        "ca_business_days": settings.REVOCATION_CA_BUSINESS_DAYS,
+        "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
+        "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
+        "confirmation_hours": settings.REVOCATION_CONFIRMATION_HOURS,
+    }
+    return render(request, "help/help.html", context)
+
+
+@require_GET
+def contact(request: HttpRequest) -> HttpResponse:
+    recent = selectors.order_list(customer=request.user)[:5]
+    context = {"support_email": settings.CONSOLE_SUPPORT_EMAIL, "recent_orders": recent}
+    return render(request, "help/contact.html", context)
+
+
+# --- Reporting a compromised key (public) ---------------------------------------------------
+
+
+def key_compromise_rate(group: str, request: HttpRequest) -> str:
+    return f"{settings.KEY_COMPROMISE_REPORTS_PER_HOUR}/h"
+
+
+# Public: whoever holds a key may report it; the signed CSR is the proof, not a sign-in.
+# Error reports hide the pasted text: someone may paste the private key itself.
+@login_not_required
+@sensitive_post_parameters("csr")
+@ratelimit(
+    group="key_compromise",
+    key=rate_limit_key,
+    rate=key_compromise_rate,
+    method="POST",
+    block=False,
+)
+@require_http_methods(["GET", "POST"])
+def key_compromise(request: HttpRequest) -> HttpResponse:
+    """GET shows a fresh challenge; a POST of a CSR carrying it reports the key."""
+    posting = request.method == "POST"
+    limited = request.limited
+    # Over the limit, nothing of the POST is even read.
+    form = KeyCompromiseForm(request.POST if posting and not limited else None)
+    report = None
+    status = 429 if limited else 200
+    if form.is_valid():
+        try:
+            report = services.report_compromised_key(csr_pem=form.cleaned_data["csr"])
+        except ValidationError as error:
+            form.add_error("csr", error)
+    if form.errors:
+        status = 400
+    # The challenge the reporter is working with stays while it is good; else a new one.
+    posted = request.POST.get("challenge", "")
+    context = {
+        "form": form,
+        "challenge": posted if services.is_live_challenge(posted) else services.new_challenge(),
+        "report": report,
+        "limited": limited,
+        "validity_minutes": int(services.CHALLENGE_VALIDITY.total_seconds() // 60),
+        "reports_per_hour": settings.KEY_COMPROMISE_REPORTS_PER_HOUR,
+    }
+    response = render(request, "certificates/key_compromise.html", context, status=status)
+    # Each view shows its own challenge: no cache may hand one out twice.
+    add_never_cache_headers(response)
+    return response

@@ -11,6 +11,7 @@ from ipaddress import ip_address, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import list_currencies
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvValidationError, ValidationError, validate
@@ -53,6 +54,11 @@ def _time_zone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("Not a time zone, e.g. UTC or Asia/Shanghai.") from None
+
+
+def _currency(code: str) -> None:
+    if code not in list_currencies():
+        raise ValidationError("Not an ISO 4217 currency code, e.g. USD, EUR or CNY.")
 
 
 _at_least_0 = validate.Range(min=0)
@@ -107,6 +113,10 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "SSL Certificates <no-reply@localhost>")
 CERTIFICATES_PAGE_SIZE = env.int("CERTIFICATES_PAGE_SIZE", 20, validate=_at_least_1)
+# Prices and refunds are in this currency, written as the customer's locale writes it.
+CONSOLE_CURRENCY = env.str("CONSOLE_CURRENCY", "USD", validate=_currency)
+# "Personal service": where the contact page sends customers.
+CONSOLE_SUPPORT_EMAIL = env.str("CONSOLE_SUPPORT_EMAIL", "support@localhost")
 # "Will Expire": issued certificates whose end date is within this many days.
 CERTIFICATES_WILL_EXPIRE_DAYS = env.int("CERTIFICATES_WILL_EXPIRE_DAYS", 30, validate=_at_least_0)
 # The certificate authority. Issued certificates name their CRL, OCSP and CA
@@ -202,6 +212,19 @@ _revocation_holidays = env.list(
 # passed, or at once after a revocation. OCSP answers are valid this many hours.
 PKI_CRL_VALIDITY_HOURS = env.int("PKI_CRL_VALIDITY_HOURS", 24, validate=_at_least_1)
 PKI_OCSP_VALIDITY_HOURS = env.int("PKI_OCSP_VALIDITY_HOURS", 12, validate=_at_least_1)
+# The public key-compromise page: reports (POSTs) accepted per client address and hour.
+KEY_COMPROMISE_REPORTS_PER_HOUR = env.int(
+    "KEY_COMPROMISE_REPORTS_PER_HOUR", 10, validate=_at_least_1
+)
+# The cache rate limits count in. Empty: each process's memory, right for one process
+# (development); with several processes or hosts, a Redis server they share.
+_redis_url = env.str(
+    "REDIS_URL",
+    "",
+    validate=validate.Regexp(
+        r"^$|^(rediss?|unix)://", error="REDIS_URL must be a redis://, rediss:// or unix:// URL."
+    ),
+)
 _log_level = env.log_level("LOG_LEVEL", "INFO")
 _signin_failure_limit = env.int("SIGNIN_FAILURE_LIMIT", 5, validate=_at_least_1)
 _signin_lockout_minutes = env.int("SIGNIN_LOCKOUT_MINUTES", 15, validate=_at_least_1)
@@ -425,6 +448,16 @@ else:
 # fatal. ipware's strict mode would drop the whole header for them, and a client
 # could then make every sign-in seem to come from the proxy's own address.
 IPWARE_STRICT = False
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# django-ratelimit counts with the cache's atomic increments (Redis has them).
+RATELIMIT_USE_CACHE = "default"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

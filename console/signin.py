@@ -19,3 +19,11 @@ def locked_out(
         "failure_limit": settings.AXES_FAILURE_LIMIT,
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def rate_limit_key(group: str, request: HttpRequest) -> str:
+    """What django-ratelimit counts by: the client's address, found as sign-in throttling
+    finds it (so SIGNIN_TRUSTED_PROXIES applies to both)."""
+    from axes.helpers import get_client_ip_address  # axes reads settings on import
+
+    return get_client_ip_address(request) or ""

@@ -12,11 +12,19 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("tools/convert/", certificate_views.convert, name="convert"),
     path("purchase/", certificate_views.purchase, name="purchase"),
+    path("orders/", certificate_views.orders, name="orders"),
+    path("orders/<int:pk>/", certificate_views.order, name="order"),
+    path("accounts/profile/", certificate_views.profile, name="profile"),
+    path("accounts/password/", certificate_views.PasswordChange.as_view(), name="password_change"),
+    path("help/", certificate_views.help_page, name="help"),
+    path("help/contact/", certificate_views.contact, name="contact"),
     path(
         "revocations/confirm/<str:token>/",
         certificate_views.confirm_revocation,
         name="confirm_revocation",
     ),
+    # Public: anyone holding a compromised key reports it by proving possession.
+    path("key-compromise/", certificate_views.key_compromise, name="key_compromise"),
     # Public: the CA certificates, CRLs and OCSP at the URLs issued certificates name.
     path("pki/", include("certificates.pki_urls")),
     # Public: the ACME server (RFC 8555); its requests are signed with the account's key.

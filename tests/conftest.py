@@ -45,3 +45,13 @@ def operator_client(operator):
     client = Client()
     client.force_login(operator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count in the cache: each test starts with none used. (The default cache
+    is each process's memory in tests; a test that points it at Redis cleans up itself.)"""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

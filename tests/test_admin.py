@@ -380,7 +380,7 @@ def revocation_of(certificate: Certificate) -> RevocationRequest:
 
 def pending_revocation(customer, domain: str, **kwargs) -> RevocationRequest:
     certificate = issue_real_certificate(customer, "DV", domain=domain, **kwargs)
-    return services.request_revocation(certificate=certificate, reason=1, actor=customer)
+    return services.request_revocation(certificate=certificate, reason=4, actor=customer)
 
 
 def test_the_revocation_queue_puts_overdue_first_in_red_with_the_refund_consequence(
@@ -401,8 +401,8 @@ def test_the_revocation_queue_puts_overdue_first_in_red_with_the_refund_conseque
     assert result_ids(overdue_only) == [late.pk]
     assert content.count('class="overdue"') == 1
     assert "Feb. 2, 2026 (overdue)" in text
-    assert "Full refund 120.00 if completed by 2026-03-01" in text
-    assert "Full refund 300.00 if completed by 2026-03-01" in text
+    assert "Full refund $120.00 if completed by 2026-03-01" in text
+    assert "Full refund $300.00 if completed by 2026-03-01" in text
     assert "Jan. 30, 2026" in text  # issued on
     assert "Key compromise" in text
     assert "DV" in text
@@ -420,7 +420,7 @@ def test_the_refund_consequence_says_none_past_the_refund_deadline(customer, ope
 @pytest.mark.parametrize(
     ("completed_on", "refund", "shown"),
     [
-        (date(2026, 2, 27), Decimal("120.00"), "Full refund 120.00 if completed by 2026-03-01"),
+        (date(2026, 2, 27), Decimal("120.00"), "Full refund $120.00 if completed by 2026-03-01"),
         (date(2026, 3, 2), Decimal("0.00"), "None: the refund deadline was 2026-03-01"),
     ],
 )
@@ -436,7 +436,7 @@ def test_the_refund_the_queue_shows_is_the_refund_completing_makes(
         services.reissue_certificate(certificate=certificate, actor=None)
     with time_machine.travel(datetime.combine(completed_on, time(9), UTC), tick=False):
         revocation = services.request_revocation(
-            certificate=refresh(certificate), reason=1, actor=customer
+            certificate=refresh(certificate), reason=4, actor=customer
         )
         text = page_text(operator_client.get(changelist_url("revocationrequest")))
         post_action(operator_client, "revocationrequest", "complete", [revocation])
@@ -450,7 +450,7 @@ def test_completing_revokes_refunds_and_audits_the_operator(customer, operator, 
 
     response = post_action(operator_client, "revocationrequest", "complete", [revocation])
 
-    assert messages_of(response) == [f"{revocation} (#{revocation.pk}): completed, refund 300.00."]
+    assert messages_of(response) == [f"{revocation} (#{revocation.pk}): completed, refund $300.00."]
     assert refresh(revocation).status == RevocationStatus.COMPLETED
     assert refresh(revocation.certificate).status == Status.REVOKED
     assert Order.objects.get(pk=revocation.certificate.order_id).refund_amount == Decimal("300.00")
@@ -468,7 +468,7 @@ def test_deciding_a_revocation_not_with_the_ca_is_refused_and_changes_nothing(
 ):
     if status == "awaiting_confirmation":
         certificate = issue_real_certificate(customer, "OV", contact_email="a@example.com")
-        revocation = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+        revocation = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     else:
         revocation = pending_revocation(customer, "shop.example.com")
         if status == "completed":
@@ -501,7 +501,7 @@ def test_bulk_complete_revokes_those_with_the_ca_and_reports_the_others(customer
     done = pending_revocation(customer, "done.example.com")
     services.complete_revocation(revocation=done, actor=None)
     ov = issue_real_certificate(customer, "OV", domain="ov.example.com")
-    unconfirmed = services.request_revocation(certificate=ov, reason=1, actor=customer)
+    unconfirmed = services.request_revocation(certificate=ov, reason=4, actor=customer)
 
     response = post_action(
         operator_client, "revocationrequest", "complete", [*pending, done, unconfirmed]
@@ -546,12 +546,12 @@ def test_the_request_page_offers_complete_and_reject_while_with_the_ca(customer,
     response = operator_client.get(change_url(revocation))
     assert 'value="Complete the revocation"' in response.content.decode()
     assert 'value="Reject the request"' in response.content.decode()
-    assert "Full refund 300.00 if completed by" in page_text(response)
+    assert "Full refund $300.00 if completed by" in page_text(response)
 
     services.complete_revocation(revocation=revocation, actor=None)
     response = operator_client.get(change_url(revocation))
     assert "Complete the revocation" not in response.content.decode()
-    assert "Refunded 300.00" in page_text(response)
+    assert "Refunded $300.00" in page_text(response)
 
 
 # --- orders and refunds -------------------------------------------------------------------
@@ -640,7 +640,7 @@ def test_search_finds_certificates_by_domain_customer_serial_and_fingerprint(
     assert theirs.order_id in search("order", str(theirs.order_id))
     assert search("application", "alice", queue="all") == [application_of(ours).pk]
     assert search("application", "alice") == []  # the queue: nothing of alice's waits
-    revocation = services.request_revocation(certificate=theirs, reason=1, actor=other_customer)
+    revocation = services.request_revocation(certificate=theirs, reason=4, actor=other_customer)
     assert search("revocationrequest", theirs.serial) == [revocation.pk]
     assert search("revocationrequest", "bob") == [revocation.pk]
 
@@ -709,3 +709,55 @@ def test_operators_edit_brands_and_products_and_each_edit_is_audited(operator, o
     assert events.last().details == {"price_per_year": "55.00"}
     delete = reverse("admin:certificates_brand_delete", args=[product.brand_id])
     assert operator_client.get(delete).status_code == 403
+
+
+# --- The same product: look, wording, order of the page ----------------------------------
+
+
+def test_messages_show_domain_names_as_written_not_capitalised(customer, operator_client):
+    certificate = submit_application(customer, "OV", domain="eval-ov.example.com")
+    response = post_action(operator_client, "application", "approve", [application_of(certificate)])
+    html = response.content.decode()
+    assert f'<li class="success">eval-ov.example.com (#{certificate.pk}): approved' in html
+    assert "Eval-ov" not in html
+
+
+def test_the_review_page_puts_approve_and_reject_before_the_application(customer, operator_client):
+    certificate = submit_application(customer, "OV")
+    html = operator_client.get(change_url(application_of(certificate))).content.decode()
+    assert html.index('value="Approve and issue"') < html.index("-----BEGIN CERTIFICATE REQUEST")
+    assert html.index('value="Reject (Check Fail)"') < html.index("Organization name")
+
+
+def test_the_reject_form_offers_cancel_back_to_the_list(customer, operator_client):
+    certificate = submit_application(customer, "OV")
+    form = post_action(operator_client, "application", "reject", [application_of(certificate)])
+    assert f'<a class="cancel-link" href="{changelist_url("application")}">Cancel</a>' in (
+        form.content.decode()
+    )
+    assert refresh(certificate).status == Status.VALIDATING
+
+
+def test_field_labels_are_words_not_column_names(customer, operator_client):
+    certificate = submit_application(customer, "OV")
+    text = page_text(operator_client.get(change_url(application_of(certificate))))
+    assert "CSR source" in text
+    assert "Csr source" not in text
+    certificate_page = page_text(operator_client.get(change_url(refresh(certificate))))
+    assert "Csr" not in certificate_page and "Sha256" not in certificate_page
+
+
+def test_the_admin_wears_the_consoles_top_bar_and_mark(operator_client):
+    html = operator_client.get(reverse("admin:index")).content.decode()
+    assert '<span class="console-mark" aria-hidden="true"></span>' in html
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert 'href="/static/css/operators.css"' in html
+
+
+def test_order_amounts_read_as_in_the_console(customer, operator_client):
+    certificate = issue_real_certificate(customer, "DV", amount=Decimal("2990.00"))
+    text = page_text(operator_client.get(changelist_url("order")))
+    assert "$2,990.00" in text
+    assert "2990.00" not in text
+    order_page = page_text(operator_client.get(change_url(certificate.order)))
+    assert "$2,990.00" in order_page

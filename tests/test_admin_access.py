@@ -44,6 +44,7 @@ def test_the_operators_group_has_exactly_the_permissions_the_work_needs():
         "certificates.view_order",
         "certificates.view_certificateauthority",
         "certificates.view_auditevent",
+        "certificates.view_compromisedkey",
     }
 
 
@@ -63,7 +64,7 @@ def world(customer, other_customer, operator, operator_client):
     application waiting, a revocation, audit events and admin history."""
     issued = issue_real_certificate(customer, "DV", domain="issued.example.com")
     revoking = issue_real_certificate(customer, "DV", domain="revoking.example.com")
-    services.request_revocation(certificate=revoking, reason=1, actor=customer)
+    services.request_revocation(certificate=revoking, reason=4, actor=customer)
     waiting = submit_application(customer, "OV", domain="waiting.example.com")
     approved = submit_application(customer, "EV", domain="approved.example.com")
     key_pem = key_encryption.decrypt_private_key(issued.private_key_encrypted)

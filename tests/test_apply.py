@@ -17,7 +17,7 @@ from certificates.models import Application, AuditEvent, Certificate, Certificat
 from certificates.pki import ca
 from certificates.pki.ca import SubjectInfo
 from certificates.pki.errors import InvalidSubjectError
-from certificates.pki.parsing import load_certificates
+from certificates.pki.parsing import load_certificates, serial_hex
 from tests.factories import make_certificate, make_order, make_product
 
 pytestmark = pytest.mark.django_db
@@ -378,7 +378,7 @@ def test_verify_with_the_dns_record_issues_a_real_certificate(
     load_certificates(issuing.certificate_pem)[0].verify_directly_issued_by(
         load_certificates(root.certificate_pem)[0]
     )
-    assert certificate.serial == format(leaf.serial_number, "X")
+    assert certificate.serial == serial_hex(leaf.serial_number)
     assert certificate.not_after == leaf.not_valid_after_utc
     assert (leaf.not_valid_after_utc - leaf.not_valid_before_utc).days <= 199
     assert "(Local CA)" in certificate.issuer
@@ -618,3 +618,49 @@ def test_reissue_command_reissues_what_ends_soon(customer_client, customer):
     assert "Reissued 1 certificates" in out.getvalue()
     assert refresh(soon).serial != soon.serial
     assert refresh(later).serial == later.serial
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("organization_name", "<script>alert(1)</script>", 'can\'t contain "<"'),
+        ("organization_name", "Example\u202eShop Ltd", 'can\'t contain "U+202E"'),
+        ("organization_name", "Shop \U0001f600 Ltd", "can't contain"),
+        ("organization_name", "Shop_Ltd", 'can\'t contain "_"'),
+        ("organization_name", "- . -", "must contain letters or digits, not only punctuation"),
+        ("organization_name", "E" * 65, "at most 64 characters"),
+        ("organization_city", "Hang{zhou}", 'can\'t contain "{"'),
+        ("organization_city", "H" * 129, "at most 128 characters"),
+        ("organization_state", "Zhe\x07jiang", 'can\'t contain "U+0007"'),
+        ("organization_address", "1 West Lake Road <b>", 'address can\'t contain "<"'),
+    ],
+)
+def test_ov_subject_fields_take_only_what_x520_allows(
+    customer_client, customer, field, value, message
+):
+    certificate = pending(customer, validation_type="OV")
+
+    response = apply(customer_client, certificate, **{**ORGANIZATION, field: value})
+
+    errors = form_errors(response)
+    assert set(errors) == {field}, errors
+    assert message in errors[field][0]
+    assert refresh(certificate).status == Status.PENDING_APPLICATION
+
+
+def test_ov_subject_fields_take_names_of_any_script_and_ordinary_punctuation(
+    customer_client, customer
+):
+    certificate = pending(customer, validation_type="OV")
+    organization = {
+        "organization_name": "杭州示例网络科技有限公司（Example & Co., Ltd.）",
+        "organization_state": "Zhejiang",
+        "organization_city": "Hangzhou",
+        "organization_address": "1 West Lake Road, Bldg. 2/3",
+        "organization_country": "cn",
+    }
+
+    response = apply(customer_client, certificate, **organization)
+
+    assert response.status_code == 302, form_errors(response)
+    assert refresh(certificate).status == Status.VALIDATING

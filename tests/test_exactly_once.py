@@ -12,22 +12,30 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services
+from certificates.key_encryption import decrypt_private_key
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus
 from certificates.models import (
     Application,
     AuditEvent,
     Certificate,
+    CompromisedKey,
+    CustomerSettings,
     IssuedSerial,
     Order,
     RevocationRequest,
 )
+from certificates.pki.parsing import load_private_key
 from tests.factories import make_certificate, make_product, make_user, operators_group
 from tests.issuance import issue_real_certificate, submit_application
 
@@ -175,7 +183,7 @@ def test_reissue_from_one_page_view_reissues_once(customer):
 def test_revoke_makes_one_request(customer):
     certificate = issue_real_certificate(customer, "DV")
     statuses = fire(
-        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4"}
+        customer, reverse("certificates:revoke", args=[certificate.pk]), {"reason": "4", "ok": "1"}
     )
     assert_once(statuses, lambda: RevocationRequest.objects.count())
 
@@ -218,3 +226,38 @@ def test_completing_a_revocation_in_the_admin_revokes_once(customer, operator_us
     url = reverse("admin:certificates_revocationrequest_changelist")
     statuses = fire(operator_user, url, data)
     assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+
+
+def test_saving_the_profile_in_parallel_changes_and_audits_it_once():
+    customer = make_user("alice")
+    statuses = fire(
+        customer,
+        reverse("profile"),
+        {"first_name": "Alice", "email": "alice@example.org", "expiry_warnings_default": ""},
+    )
+    assert_once(statuses, events("account.profile"))
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.email) == ("Alice", "alice@example.org")
+    settings = CustomerSettings.objects.get(customer=customer)  # one row, not one per request
+    assert settings.expiry_warnings_default is False
+
+
+def test_revoking_for_key_compromise_revokes_once(customer):
+    certificate = issue_real_certificate(customer, "DV")
+    url = reverse("certificates:revoke", args=[certificate.pk])
+    statuses = fire(customer, url, {"reason": "1", "ok": "1"})
+    assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+    assert RevocationRequest.objects.get().status == RevocationStatus.COMPLETED
+    assert CompromisedKey.objects.count() == 1
+
+
+def test_a_key_compromise_report_revokes_once(customer):
+    certificate = issue_real_certificate(customer, "DV")
+    key = load_private_key(decrypt_private_key(certificate.private_key_encrypted))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, services.new_challenge())])
+    request = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, SHA256())
+    data = {"csr": request.public_bytes(Encoding.PEM).decode()}
+    statuses = fire(customer, reverse("key_compromise"), data)
+    assert_once(statuses, events("certificate.status", to=Status.REVOKED))
+    assert RevocationRequest.objects.get().status == RevocationStatus.COMPLETED
+    assert CompromisedKey.objects.count() == 1

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
 from certificates import key_encryption, services
+from certificates.forms import KEY_PLACEHOLDER
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Application, Certificate, Product
 from certificates.pki.bundles import SERVER_TYPES
@@ -41,6 +42,8 @@ def key_fragments(pem: str) -> set[str]:
 
 
 def leaks(text: str, fragments: set[str]) -> list[str]:
+    # The key box's placeholder shows the markers of an empty key, as the original does.
+    text = text.replace(KEY_PLACEHOLDER, "")
     found = ["PRIVATE KEY"] if "PRIVATE KEY" in text else []
     return found + [fragment[:16] + "..." for fragment in fragments if fragment in text]
 
@@ -199,7 +202,7 @@ def test_an_upload_that_fails_does_not_send_the_key_back(customer_client, ec_lea
     )
     text = response.content.decode()
     assert "does not match" in text
-    assert "PRIVATE KEY" not in text
+    assert not leaks(text, {rsa_leaf.key_pem.splitlines()[1]})
     assert "is not shown again: paste or choose it once more" in text
     # What the customer pasted that is not secret stays, so only the key is typed again.
     assert ec_leaf.cert_pem.splitlines()[1] in text

@@ -129,7 +129,7 @@ def test_the_page_opens_with_the_price_of_the_defaults(customer_client, products
     assert html.startswith("<!doctype html>")
     assert 'hx-trigger="change, input delay:300ms"' in html
     assert 'hx-target="#price"' in html
-    assert '<strong data-price="total">100.00</strong>' in html
+    assert '<strong data-price="total">$100.00</strong>' in html
     assert '<a class="nav-link active" href="/purchase/">Purchase Certificate</a>' in html
 
 
@@ -149,9 +149,9 @@ def test_the_live_price_is_the_fragment_on_an_htmx_request(customer_client, prod
     assert html.lstrip().startswith('<section class="card price-card" id="price"')
     assert "<html" not in html
     assert 'name="quantity"' not in html
-    assert '<dd data-price="extra">3 × 50.00 = 150.00</dd>' in html
-    assert '<dd data-price="unit">350.00</dd>' in html
-    assert '<strong data-price="total">7,000.00</strong>' in html  # 350 x 2 years x 10
+    assert '<dd data-price="extra">3 × $50.00 = $150.00</dd>' in html
+    assert '<dd data-price="unit">$350.00</dd>' in html
+    assert '<strong data-price="total">$7,000.00</strong>' in html  # 350 x 2 years x 10
     assert '<input type="hidden" name="amount_shown" value="7000.00">' in html
     assert "HX-Target" in response["Vary"]
 
@@ -162,7 +162,7 @@ def test_the_same_url_without_htmx_is_the_whole_page_with_those_options(customer
     html = response.content.decode()
     assert html.startswith("<!doctype html>")
     assert 'value="wildcard"  id="id_domain_scope_2" required checked' in html
-    assert '<strong data-price="total">800.00</strong>' in html
+    assert '<strong data-price="total">$800.00</strong>' in html
 
 
 def test_the_live_price_says_why_a_combination_cannot_be_bought(customer_client, products):
@@ -335,7 +335,7 @@ def test_enter_in_a_field_updates_the_price_and_does_not_pay(customer_client, pr
     response = customer_client.post(PURCHASE, values)
 
     assert response.status_code == 200
-    assert '<strong data-price="total">500.00</strong>' in response.content.decode()
+    assert '<strong data-price="total">$500.00</strong>' in response.content.decode()
     assert nothing_bought()
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from certificates.refunds import (
     NO_REFUND,
+    RefundOutlook,
     add_business_days,
     certificate_price,
     last_start_for,
@@ -87,19 +88,40 @@ def test_refund_terms_over_christmas():
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [("2026-02-20", True), ("2026-02-22", True), ("2026-02-23", False), ("2026-03-02", False)],
+    [
+        ("2026-02-20", RefundOutlook.EXPECTED),
+        ("2026-02-22", RefundOutlook.EXPECTED),  # Sunday, the last day to apply
+        ("2026-02-23", RefundOutlook.POSSIBLE),  # the day after: only if the CA is quick
+        ("2026-02-28", RefundOutlook.POSSIBLE),  # the day before the deadline
+        ("2026-03-01", RefundOutlook.POSSIBLE),  # the deadline itself (a Sunday)
+        ("2026-03-02", RefundOutlook.ENDED),  # the day after the deadline
+        ("2026-06-01", RefundOutlook.ENDED),
+    ],
 )
-def test_a_refund_is_expected_up_to_the_apply_by_date(today, expected):
-    assert terms("2026-01-30").refund_expected(d(today)) is expected
+def test_the_outlook_of_a_request_made_on_each_day(today, expected):
+    assert terms("2026-01-30").outlook(d(today)) is expected
 
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [("2026-02-23", False), ("2026-03-01", False), ("2026-03-02", True), ("2026-06-01", True)],
+    [
+        ("2026-04-22", RefundOutlook.EXPECTED),
+        ("2026-04-23", RefundOutlook.EXPECTED),  # the holiday on the deadline moved it here
+        ("2026-04-24", RefundOutlook.POSSIBLE),
+        ("2026-05-01", RefundOutlook.POSSIBLE),  # the deadline, a holiday, still counts
+        ("2026-05-02", RefundOutlook.ENDED),
+    ],
 )
-def test_the_refund_ends_after_the_deadline_day(today, expected):
-    # Deadline Sunday 1 March: a revocation completed on that day is still refunded.
-    assert terms("2026-01-30").refund_ended(d(today)) is expected
+def test_the_outlook_around_a_holiday_on_the_deadline(today, expected):
+    assert terms("2026-04-01", holidays={d("2026-05-01")}).outlook(d(today)) is expected
+
+
+@pytest.mark.parametrize("today", ["2026-02-20", "2026-02-23", "2026-03-01", "2026-03-02"])
+def test_the_outlook_says_ended_exactly_when_completing_that_day_refunds_nothing(today):
+    # One rule for the revoke page and for completing (which the admin previews).
+    result = terms("2026-01-30")
+    ended = result.outlook(d(today)) is RefundOutlook.ENDED
+    assert ended is (refund_amount(result, price=Decimal(10), completed_on=d(today)) == NO_REFUND)
 
 
 def test_the_terms_say_the_windows_they_were_made_with():

@@ -34,8 +34,11 @@ def refresh(obj):
     return type(obj).objects.get(pk=obj.pk)
 
 
-def revoke(client, certificate, reason=1, *, follow=False, headers=None):
-    return client.post(revoke_url(certificate), {"reason": reason}, follow=follow, headers=headers)
+def revoke(client, certificate, reason=4, *, follow=False, headers=None):
+    """The revocation as sent by the "OK" of the dialog that "Confirm" opened."""
+    return client.post(
+        revoke_url(certificate), {"reason": reason, "ok": "1"}, follow=follow, headers=headers
+    )
 
 
 def confirmation_link(message) -> str:
@@ -86,22 +89,49 @@ def test_the_page_offers_the_rfc_5280_reasons_and_the_refund_dates(customer, cus
     ):
         assert reason in text
     assert "issued on 2026-01-30" in text
-    assert "A full refund of 300.00" in text
+    assert "A full refund of $300.00" in text
     assert "by 2026-03-01 (Sunday)" in text
     assert "takes up to 5 business days, so apply by 2026-02-22 (Sunday)" in text
     assert "straight to the CA" in text
     assert "Confirm" in text
 
 
-def test_the_page_says_when_it_is_too_late_to_leave_the_ca_its_days(customer, customer_client):
-    with time_machine.travel(ISSUED_AT, tick=False):
-        certificate = issue_real_certificate(customer, "DV")
-    with time_machine.travel(datetime(2026, 2, 23, 9, 0, tzinfo=UTC), tick=False):
-        text = page_text(customer_client.get(revoke_url(certificate)))
+FULL_REFUND = "Full refund $300.00 if completed by 2026-03-01"
+POSSIBLE = "you are refunded only if the CA completes the revocation by 2026-03-01"
 
-    assert "the last day to apply for it was 2026-02-22 (Sunday)" in text
-    assert "No refund will be made." in text
-    assert "A full refund" not in text
+
+@pytest.mark.parametrize(
+    ("today", "holidays", "page_says", "admin_says"),
+    [
+        # Issued Friday 30 January 2026: the deadline is Sunday 1 March, apply by Sunday 22.
+        ("2026-02-22", (), "so apply by 2026-02-22 (Sunday)", FULL_REFUND),
+        ("2026-02-23", (), POSSIBLE, FULL_REFUND),  # the day after the last day to apply
+        ("2026-02-28", (), POSSIBLE, FULL_REFUND),  # the day before the deadline
+        ("2026-03-01", (), POSSIBLE, FULL_REFUND),  # the deadline itself
+        ("2026-03-02", (), "No refund will be made.", "None: the refund deadline was 2026-03-01"),
+        # A holiday on Friday 27 February: the last day to apply moves to Thursday 19.
+        ("2026-02-19", ("2026-02-27",), "so apply by 2026-02-19 (Thursday)", FULL_REFUND),
+        ("2026-02-20", ("2026-02-27",), POSSIBLE, FULL_REFUND),
+    ],
+)
+def test_the_revoke_page_and_the_admin_agree_on_the_refund_on_each_day(
+    customer, customer_client, admin_client, settings, today, holidays, page_says, admin_says
+):
+    settings.REVOCATION_HOLIDAYS = frozenset(date.fromisoformat(day) for day in holidays)
+    with time_machine.travel(ISSUED_AT, tick=False):
+        certificate = issue_real_certificate(customer, "DV", domain="page.example.com")
+        queued = issue_real_certificate(customer, "DV", domain="queued.example.com")
+    with time_machine.travel(datetime.fromisoformat(f"{today}T09:00:00+00:00"), tick=False):
+        services.request_revocation(certificate=queued, reason=4, actor=customer)
+        page = page_text(customer_client.get(revoke_url(certificate)))
+        admin = page_text(
+            admin_client.get(reverse("admin:certificates_revocationrequest_changelist"))
+        )
+
+    assert page_says in page
+    assert admin_says in admin
+    # "No refund" on the page exactly when completing today would refund nothing.
+    assert ("No refund will be made." in page) is admin_says.startswith("None")
 
 
 def test_the_page_says_no_refund_after_the_refund_window(customer, customer_client):
@@ -236,15 +266,34 @@ def test_dv_goes_straight_to_the_ca_with_a_due_date_5_business_days_later(
     assert "It will be processed by 2026-03-05" in page_text(response)
 
 
-def test_with_htmx_confirm_answers_with_the_ok_dialog(customer_client, dv):
-    response = revoke(customer_client, dv, headers={"HX-Request": "true"})
+def test_with_htmx_confirm_answers_with_the_ok_dialog_and_sends_nothing(customer_client, dv):
+    response = customer_client.post(revoke_url(dv), {"reason": 4}, headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="modal-content"' in html
-    assert "Revocation requested" in html
-    assert f'href="{dv.get_absolute_url()}">OK</a>' in html
+    assert f"Revoke {dv}?" in html
+    assert "Reason: <strong>Superseded</strong>" in html
+    assert '<input type="hidden" name="reason" value="4">' in html
+    assert '<button type="submit" name="ok" value="1" class="btn btn-danger">OK</button>' in html
     assert "<html" not in html
+    assert not RevocationRequest.objects.exists()
+    assert refresh(dv).status == Status.ISSUED
+
+
+def test_without_htmx_confirm_asks_on_the_page_and_sends_nothing(customer_client, dv):
+    response = customer_client.post(revoke_url(dv), {"reason": 1})
+    assert response.status_code == 200
+    assert f"Revoke {dv}?" in page_text(response)
+    assert not RevocationRequest.objects.exists()
+
+
+def test_with_htmx_ok_sends_the_request_and_opens_the_details(customer_client, dv):
+    response = revoke(customer_client, dv, headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == dv.get_absolute_url()
+    assert RevocationRequest.objects.get().certificate == dv
+    details = page_text(customer_client.get(dv.get_absolute_url()))
+    assert "Your revocation request was sent to the CA" in details
 
 
 def test_with_htmx_a_form_error_goes_back_into_the_page(customer_client, dv):
@@ -288,7 +337,7 @@ def test_ov_waits_for_the_emailed_confirmation(customer_client, ov):
     [message] = mail.outbox
     assert message.to == ["applicant@example.com"]
     assert ov.serial in message.body
-    assert "Key compromise" in message.body
+    assert "Superseded" in message.body
     assert "72 hours" in message.body
 
 
@@ -435,13 +484,13 @@ def admin_action(admin_client, action, requests, **data):
 def test_completing_within_30_days_revokes_and_refunds_in_full(customer, admin_client):
     with time_machine.travel(ISSUED_AT, tick=False):
         certificate = issue_real_certificate(customer, "DV", amount=Decimal("300.00"))
-        request = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+        request = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     # Sunday 1 March 2026: the 30th day after issuance.
     completed = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
     with time_machine.travel(completed, tick=False):
         response = admin_action(admin_client, "complete", [request])
 
-    assert "completed, refund 300.00" in page_text(response)
+    assert "completed, refund $300.00" in page_text(response)
     request, certificate = refresh(request), refresh(certificate)
     assert request.status == RevocationStatus.COMPLETED
     assert request.completed_at == completed
@@ -481,14 +530,14 @@ def test_the_customer_sees_the_completed_revocation(customer, customer_client, d
     text = page_text(customer_client.get(dv.get_absolute_url()))
     assert "Revoked on" in text
     assert "Reason: Cessation of operation" in text
-    assert "Refund: 300.00" in text
+    assert "Refund: $300.00" in text
     assert revoke_url(dv) not in text
 
 
 def test_rejecting_returns_the_certificate_with_the_reason_shown(
     customer, customer_client, admin_client, dv
 ):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
 
     form = admin_action(admin_client, "reject", [request])
     assert "Reason shown to the customer" in form.content.decode()
@@ -509,7 +558,7 @@ def test_rejecting_returns_the_certificate_with_the_reason_shown(
 
 
 def test_an_unconfirmed_request_is_not_the_cas_to_decide(customer, admin_client, ov):
-    request = services.request_revocation(certificate=ov, reason=1, actor=customer)
+    request = services.request_revocation(certificate=ov, reason=4, actor=customer)
 
     response = admin_action(admin_client, "complete", [request])
 
@@ -519,7 +568,7 @@ def test_an_unconfirmed_request_is_not_the_cas_to_decide(customer, admin_client,
 
 
 def test_completing_twice_revokes_once(customer, admin_client, dv):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
     admin_action(admin_client, "complete", [request])
 
     response = admin_action(admin_client, "complete", [request])
@@ -535,9 +584,9 @@ def test_the_admin_queue_lists_requests_with_the_ca_first_by_due_date(customer, 
     certificates = [
         issue_real_certificate(customer, "DV", domain=f"s{i}.example.com") for i in range(2)
     ]
-    late = services.request_revocation(certificate=certificates[0], reason=1, actor=customer)
+    late = services.request_revocation(certificate=certificates[0], reason=4, actor=customer)
     RevocationRequest.objects.filter(pk=late.pk).update(due_date=date(2020, 1, 1))
-    services.request_revocation(certificate=certificates[1], reason=1, actor=customer)
+    services.request_revocation(certificate=certificates[1], reason=4, actor=customer)
 
     response = admin_client.get(reverse("admin:certificates_revocationrequest_changelist"))
 
@@ -548,7 +597,7 @@ def test_the_admin_queue_lists_requests_with_the_ca_first_by_due_date(customer, 
 
 
 def test_a_revoked_certificate_can_be_deleted(customer, customer_client, dv):
-    request = services.request_revocation(certificate=dv, reason=1, actor=customer)
+    request = services.request_revocation(certificate=dv, reason=4, actor=customer)
     assert refresh(dv).delete_refusal  # not while being revoked
     services.complete_revocation(revocation=request, actor=None)
 
@@ -615,7 +664,7 @@ def test_two_requests_at_once_make_one_revocation_request(customer):
 
     outcomes = race(
         lambda: services.request_revocation(
-            certificate=Certificate.objects.get(pk=certificate.pk), reason=1, actor=customer
+            certificate=Certificate.objects.get(pk=certificate.pk), reason=4, actor=customer
         )
     )
 
@@ -628,7 +677,7 @@ def test_two_requests_at_once_make_one_revocation_request(customer):
 @pytest.mark.django_db(transaction=True)
 def test_two_operators_completing_at_once_revoke_once(customer):
     certificate = issue_real_certificate(customer, "DV")
-    request = services.request_revocation(certificate=certificate, reason=1, actor=customer)
+    request = services.request_revocation(certificate=certificate, reason=4, actor=customer)
     operators = [make_user(f"operator{i}", is_staff=True) for i in range(2)]
     turn = iter(operators)
 

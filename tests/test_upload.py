@@ -1,12 +1,15 @@
 """The Upload Certificate dialog: what it accepts, what it refuses and what it keeps."""
 
+import ipaddress
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 
 from certificates.key_encryption import decrypt_private_key
 from certificates.models import AuditEvent, Certificate
+from certificates.pki.parsing import serial_hex
 from tests.factories import make_brand, make_certificate
 from tests.pki_material import Issued, build_certificate
 
@@ -162,7 +166,7 @@ def test_upload_keeps_what_the_certificate_says(customer_client, keys, leaf_of):
     assert certificate.common_name == "shop.example.com"
     assert certificate.organization == "Example Shop Ltd"
     assert certificate.brand == brand  # the issuer names DigiCert Inc
-    assert certificate.serial == format(leaf.cert.serial_number, "X")
+    assert certificate.serial == serial_hex(leaf.cert.serial_number)
     assert certificate.not_after == leaf.cert.not_valid_after_utc
     assert certificate.not_before == leaf.cert.not_valid_before_utc
     assert "GeoTrust TLS RSA CA G1" in certificate.issuer
@@ -236,7 +240,7 @@ def test_stored_row_holds_no_plaintext_key(customer_client, keys, leaf_of):
     assert decrypt_private_key(stored) == key_pem(keys["rsa2048"])
 
 
-def test_htmx_upload_from_the_overview_closes_the_dialog_and_refreshes_the_list(
+def test_htmx_upload_from_the_overview_closes_the_dialog_refreshes_the_list_and_says_so(
     customer_client, keys, leaf_of
 ):
     leaf, _, _ = leaf_of(keys["ecp256"])
@@ -246,8 +250,10 @@ def test_htmx_upload_from_the_overview_closes_the_dialog_and_refreshes_the_list(
     )
 
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
-    assert Certificate.objects.count() == 1
+    triggers = json.loads(response["HX-Trigger"])
+    assert set(triggers) == {"certificatesChanged", "closeDialog", "showMessage"}
+    name = Certificate.objects.get().name
+    assert triggers["showMessage"]["message"] == f"Certificate {name} was uploaded."
 
 
 def test_htmx_get_renders_the_dialog_fragment_with_the_notice(customer_client):
@@ -475,3 +481,133 @@ def test_upload_needs_sign_in(client):
     response = client.get(UPLOAD)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_dialog_has_the_original_consoles_hints_and_placeholders(customer_client):
+    html = customer_client.get(UPLOAD).content.decode()
+    assert (
+        "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+        in html
+    )
+    assert 'placeholder="-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"' in html
+    assert (
+        'placeholder="-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"' in html
+    )
+    assert (
+        "Use a text tool (Notepad or Notepad++) to open your certificate file and private" in html
+    )
+    assert "uploaded certificates do not support downloading" in html
+
+
+# --- what the audit flagged ------------------------------------------------------------------
+
+
+def test_a_ca_certificate_is_refused_as_the_certificate_to_upload(customer_client, keys, leaf_of):
+    _, intermediate, root = leaf_of(keys["ecp256"])
+
+    response = upload(
+        customer_client, certificate=intermediate.cert_pem + root.cert_pem, key=intermediate.key_pem
+    )
+
+    assert_refused(response, "certificate", "is a CA certificate (basicConstraints CA:TRUE)")
+
+
+def test_a_trusted_certificate_block_gets_its_own_message(customer_client, keys, leaf_of):
+    leaf, intermediate, _ = leaf_of(keys["ecp256"])
+    trusted = leaf.cert_pem.replace("CERTIFICATE-----", "TRUSTED CERTIFICATE-----")
+
+    for text in (trusted, trusted + intermediate.cert_pem):
+        response = upload(customer_client, certificate=text, key=leaf.key_pem)
+        assert_refused(response, "certificate", 'This is an OpenSSL "TRUSTED CERTIFICATE"')
+
+
+def test_a_certificate_not_yet_valid_shows_as_not_yet_valid(customer_client, keys, leaf_of):
+    now = datetime.now(UTC)
+    leaf, _, _ = leaf_of(
+        keys["ecp256"],
+        name="soon.example.com",
+        not_before=now + timedelta(days=3),
+        not_after=now + timedelta(days=90),
+    )
+    upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+    certificate = Certificate.objects.get()
+
+    overview = customer_client.get(reverse("certificates:overview")).content.decode()
+    detail = customer_client.get(certificate.get_absolute_url()).content.decode()
+
+    for page in (overview, detail):
+        assert '<span class="status status-not_yet_valid' in page
+        assert "Not yet valid" in page
+        assert "status-issued" not in page
+    assert certificate.get_display_status_display() == "Not yet valid"
+
+
+def test_a_serial_with_leading_zeros_keeps_them(customer_client, keys, leaf_of):
+    leaf, _, _ = leaf_of(keys["ecp256"], serial=0x00_0A_1B_2C_3D)
+    upload(customer_client, certificate=leaf.cert_pem, key=leaf.key_pem)
+    certificate = Certificate.objects.get()
+
+    assert certificate.serial == "0A1B2C3D"
+    assert "0A1B2C3D" in customer_client.get(certificate.get_absolute_url()).content.decode()
+
+
+def leaf_with_names(intermediate: Issued, key, names) -> Issued:
+    """A server certificate whose subject alternative names are `names` (GeneralNames)."""
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shop.example.com")]))
+        .issuer_name(intermediate.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(intermediate.key, hashes.SHA256())
+    )
+    return Issued(cert=cert, key=key)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (x509.DNSName("exa_mple.com"), '"exa_mple.com" is not a valid DNS name'),
+        (x509.DNSName("foo..example.com"), '"foo..example.com" is not a valid DNS name'),
+        (x509.DNSName("<b>.example.com"), '"<b>.example.com" is not a valid DNS name'),
+        (x509.DNSName("*.*.example.com"), "a wildcard may only be the whole first label"),
+        (x509.DNSName("-shop.example.com"), "starts or ends with a hyphen"),
+        (x509.RFC822Name("admin@example.com"), '"admin@example.com" (email address)'),
+        (x509.UniformResourceIdentifier("https://example.com/"), '"https://example.com/" (URI)'),
+    ],
+)
+def test_a_san_entry_not_a_dns_name_or_ip_address_is_refused_by_name(
+    customer_client, keys, leaf_of, entry, message
+):
+    _, intermediate, _ = leaf_of(keys["ecp256"])
+    key = keys["ecp256"]
+    leaf = leaf_with_names(intermediate, key, [x509.DNSName("shop.example.com"), entry])
+
+    response = upload(
+        customer_client, certificate=leaf.cert_pem + intermediate.cert_pem, key=leaf.key_pem
+    )
+
+    assert_refused(response, "certificate", message)
+
+
+def test_dns_names_wildcards_and_ip_addresses_are_accepted(customer_client, keys, leaf_of):
+    _, intermediate, _ = leaf_of(keys["ecp256"])
+    names = [
+        x509.DNSName("shop.example.com"),
+        x509.DNSName("*.shop.example.com"),
+        x509.DNSName("xn--fiqs8s.example.com"),
+        x509.IPAddress(ipaddress.ip_address("203.0.113.7")),
+    ]
+    leaf = leaf_with_names(intermediate, keys["ecp256"], names)
+
+    upload(customer_client, certificate=leaf.cert_pem + intermediate.cert_pem, key=leaf.key_pem)
+
+    assert Certificate.objects.get().domain_list == [
+        "shop.example.com",
+        "*.shop.example.com",
+        "xn--fiqs8s.example.com",
+    ]

@@ -32,7 +32,8 @@ class Rule:
     access: "customer" (signed in), "staff" (operators, the admin) or "public".
     methods: the methods its view takes; others are 405.
     ok: the status of a GET by someone allowed (None: anything but an error or sign-in).
-    owned: its pk is a certificate, so another customer's is a 404.
+    owned: its pk is a certificate (or an order) of the customer's, so another customer's
+    is a 404.
     csrf_exempt: why it takes POSTs without a CSRF token (empty: it does not).
     get_writes: models a GET may add rows to, with the reason in a comment.
     """
@@ -75,8 +76,17 @@ RULES: dict[str, Rule] = {
     "certificates:cancel_revocation": Rule(CUSTOMER, POST, owned=True),
     "convert": Rule(CUSTOMER, GET_POST),
     "purchase": Rule(CUSTOMER, GET_POST),
+    "orders": Rule(CUSTOMER),
+    # Its pk is an order of the customer's (tests/url_walk.py gives it one).
+    "order": Rule(CUSTOMER, owned=True),
+    "profile": Rule(CUSTOMER, GET_POST),
+    "password_change": Rule(CUSTOMER, GET_POST),
+    "help": Rule(CUSTOMER),
+    "contact": Rule(CUSTOMER),
     # The emailed link: the signed token authorizes, the applicant may have no sign-in.
     "confirm_revocation": Rule(PUBLIC, GET_POST),
+    # Whoever holds a compromised key reports it: the CSR signed by it is the proof.
+    "key_compromise": Rule(PUBLIC, GET_POST),
     "pki:crl": Rule(PUBLIC),
     "pki:root_crl": Rule(PUBLIC),
     "pki:ca_certificate": Rule(PUBLIC),

@@ -1,13 +1,16 @@
 """Certificate details, delete and expiry warnings: scoped to the owner, rules enforced."""
 
 import json
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import AuditEvent, Certificate
 from tests.factories import make_certificate
+from tests.issuance import issue_real_certificate
 from tests.test_apply import ORGANIZATION, apply, pending
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +147,13 @@ def test_delete_from_the_overview_refreshes_it_in_place(customer_client, custome
         HTTP_HX_CURRENT_URL="http://testserver/certificates/?page=2",
     )
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"certificatesChanged", "closeDialog"}
+    triggers = json.loads(response["HX-Trigger"])
+    assert set(triggers) == {"certificatesChanged", "closeDialog", "showMessage"}
+    # The list has no page to reload: the message comes with the answer.
+    assert triggers["showMessage"] == {
+        "level": "success",
+        "message": f"Certificate {uploaded} was deleted.",
+    }
     assert is_deleted(uploaded)
 
 
@@ -211,3 +220,66 @@ def test_a_failed_check_is_offered_to_edit_and_resubmit(customer_client, custome
     html = customer_client.get(detail_url(certificate)).content.decode()
 
     assert f'href="{apply_url}">{link}</a>' in html
+
+
+def test_a_revoked_certificate_shows_no_days_left(customer, customer_client):
+    revoked = make_certificate(customer, status=Status.REVOKED, days_left=198)
+    html = customer_client.get(detail_url(revoked)).content.decode()
+    assert "days left" not in html
+    listing = customer_client.get(reverse("certificates:overview")).content.decode()
+    assert "days left" not in listing
+    issued = make_certificate(customer, status=Status.ISSUED, days_left=198)
+    assert "198 days left" in customer_client.get(detail_url(issued)).content.decode()
+
+
+def test_without_the_key_tomcat_and_iis_are_shown_disabled_with_the_reason(
+    customer, customer_client
+):
+    certificate = issue_real_certificate(customer, "DV")
+    Certificate.objects.filter(pk=certificate.pk).update(private_key_encrypted="")
+    html = customer_client.get(detail_url(certificate)).content.decode()
+    for label in ("Tomcat", "IIS"):
+        assert f'disabled aria-describedby="download-refusal">{label}' in html
+    assert reverse("certificates:download", args=[certificate.pk, "tomcat"]) not in html
+    assert reverse("certificates:download", args=[certificate.pk, "nginx"]) in html
+    assert "requested with your own CSR" in html
+
+
+def test_with_the_key_every_server_type_downloads(customer, customer_client):
+    certificate = issue_real_certificate(customer, "DV")
+    html = customer_client.get(detail_url(certificate)).content.decode()
+    assert "disabled" not in html.split('id="download-heading"', 1)[1].split("</section>", 1)[0]
+    assert reverse("certificates:download", args=[certificate.pk, "iis"]) in html
+
+
+def test_the_delete_dialog_names_a_nameless_certificate_once(customer, customer_client):
+    expired = make_certificate(customer, status=Status.EXPIRED, days_left=-3, domain="eval.example")
+    html = customer_client.get(delete_url(expired)).content.decode()
+    assert "Delete <strong>eval.example</strong>?" in html
+
+
+def test_the_revoke_it_first_refusal_offers_revoke(customer, customer_client):
+    certificate = issue_real_certificate(customer, "DV")
+    html = customer_client.get(delete_url(certificate)).content.decode()
+    assert "revoke it first" in html
+    assert f'href="{reverse("certificates:revoke", args=[certificate.pk])}">Revoke</a>' in html
+
+
+def test_withdraw_and_reissue_ask_before_they_act(customer, customer_client):
+    validating = make_certificate(customer, status=Status.VALIDATING, days_left=None)
+    html = customer_client.get(detail_url(validating)).content.decode()
+    assert 'data-confirm="Withdraw this application?' in html
+
+
+def test_a_pending_certificate_says_what_to_do_next_instead_of_dashes(customer, customer_client):
+    certificate = pending(customer)
+    html = customer_client.get(detail_url(certificate)).content.decode()
+    assert "What to do next" in html
+    assert f'href="{reverse("certificates:apply", args=[certificate.pk])}"' in html
+    assert "Serial number" not in html and "SHA-256 fingerprint" not in html
+
+
+def test_every_page_names_its_favicon(customer_client):
+    html = customer_client.get(reverse("certificates:overview")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()

@@ -105,7 +105,7 @@ def test_ignored_filter_values_show_as_all_and_no_error(customer_client, custome
     make_brand("GeoTrust")
     response = customer_client.get(OVERVIEW, {"status": "nope", "brand": "nobody", "q": "x" * 300})
     html = response.content.decode()
-    assert '<option value="" selected>All Status</option>' in html
+    assert '<option value="" selected>All Status (0)</option>' in html
     assert '<option value="" selected>All Brands</option>' in html
     assert '<input type="search" name="q" class="form-control"' in html  # no value
     assert "aria-invalid" not in html
@@ -215,3 +215,27 @@ def test_a_tab_without_search_reuses_its_counter_as_the_page_count(customer_clie
     assert searched == plain + 1
     response = customer_client.get(OVERVIEW, {"status": "issued"})
     assert response.context["page"].paginator.count == 3
+
+
+def test_pending_rows_show_their_product_order_and_purchase_date(customer_client, customer):
+    from tests.test_apply import pending
+
+    first, second = pending(customer), pending(customer, "OV")
+    html = customer_client.get(OVERVIEW).content.decode()
+    for certificate in (first, second):
+        assert f"Order #{certificate.order_id}" in html
+        assert str(certificate.order.product) in html
+    assert "No domain yet" not in html
+
+
+def test_the_status_filter_reads_all_status_with_the_count(customer_client, customer):
+    make_certificates(customer, 3)
+    html = customer_client.get(OVERVIEW, {"status": "issued"}).content.decode()
+    assert '<option value="">All Status (3)</option>' in html
+
+
+def test_the_flow_strip_branches_into_dv_and_ov_ev(customer_client):
+    html = customer_client.get(OVERVIEW).content.decode()
+    branch = html.split('class="flow-branch"', 1)[1].split("</ul>", 1)[0]
+    assert "<li>Domain Validation (DV)</li>" in branch
+    assert "<li>Organization Validation (OV &amp; EV)</li>" in branch

@@ -111,7 +111,7 @@ class World:
             self.customer, "OV", domain="ov.example.com", contact_email="li@example.com"
         )
         self.revocation = services.request_revocation(
-            certificate=self.ov, reason=1, actor=self.customer
+            certificate=self.ov, reason=4, actor=self.customer
         )
         mail.outbox.clear()
         Group.objects.create(name="operators")
@@ -139,6 +139,8 @@ class World:
             "cert_id": "no-such-certificate",
         }
         model_route = ADMIN_MODEL_ROUTE.match(endpoint.route)
+        if endpoint.name == "order":
+            values["pk"] = str(self.certificate.order_id)
         if endpoint.name == "admin:view_on_site":
             values["object_id"] = str(self.certificate.pk)
         elif model_route and "object_id" in endpoint.parameters:

@@ -14,9 +14,13 @@ from acme_server.models import AcmeAccount
 from acme_server.protocol import AcmeProblem, malformed
 from certificates import compromised_keys
 from certificates.errors import ActionNotAllowed
-from certificates.lifecycle import CertificateStatus
+from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Certificate, CompromisedKey, IssuedSerial, RevocationReason
-from certificates.services import complete_revocation, request_revocation
+from certificates.services import (
+    complete_revocation,
+    request_revocation,
+    revoke_for_key_compromise,
+)
 
 KEY_COMPROMISE = 1
 BAD_REASON = "That revocation reason is not accepted."
@@ -63,16 +67,21 @@ def revoke_certificate(
         raise AcmeProblem("alreadyRevoked", "That certificate is already revoked.")
     try:
         with transaction.atomic():
-            revocation = request_revocation(
-                certificate=certificate, reason=reason, actor=certificate.owner
-            )
-            complete_revocation(revocation=revocation, actor=None)
             if account is None:
+                # Listed first, so the list says ACME put it there.
                 compromised_keys.add(
                     key_sha256=certificate.public_key_sha256,
                     source=CompromisedKey.Source.ACME,
                     certificate=certificate,
                 )
+                revoke_for_key_compromise(certificate=certificate, actor=None)
+            else:
+                revocation = request_revocation(
+                    certificate=certificate, reason=reason, actor=certificate.owner
+                )
+                # Key compromise is completed by the request itself; the rest here, at once.
+                if revocation.status == RevocationStatus.PENDING:
+                    complete_revocation(revocation=revocation, actor=None)
     except ActionNotAllowed as error:
         raise AcmeProblem("alreadyRevoked", error.message) from None
     except ValidationError:

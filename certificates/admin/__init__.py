@@ -19,6 +19,7 @@ from certificates.admin import (  # noqa: F401 (imported to register the model a
     authorities,
     brands,
     certificates,
+    compromised_keys,
     orders,
     revocations,
 )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from certificates import selectors
 from certificates.admin.shared import ReadOnlyAdmin, ReadOnlyInline, RefundFilter
 from certificates.models import Certificate, Order
+from certificates.money import format_money
 
 
 class OrderCertificateInline(ReadOnlyInline):
@@ -28,10 +29,10 @@ class OrderAdmin(ReadOnlyAdmin):
         "customer",
         "product",
         "quantity",
-        "amount",
+        "amount_paid",
         "paid_at",
         "refund_due",
-        "refund_amount",
+        "refund_made",
         "refunded_at",
     ]
     list_select_related = ["customer", "product__brand"]
@@ -61,11 +62,11 @@ class OrderAdmin(ReadOnlyAdmin):
         "quantity",
         "years",
         "domain_count",
-        "unit_price",
-        "amount",
+        "price_per_unit",
+        "amount_paid",
         "paid_at",
         "refund_due",
-        "refund_amount",
+        "refund_made",
         "refunded_at",
     ]
     readonly_fields = fields
@@ -81,4 +82,17 @@ class OrderAdmin(ReadOnlyAdmin):
             return "-"
         due = selectors.refund_due(order, completed_on=timezone.localdate())
         count = len(order.with_the_ca)
-        return f"{due} ({count} revocation{'s' if count > 1 else ''} with the CA)"
+        return f"{format_money(due)} ({count} revocation{'s' if count > 1 else ''} with the CA)"
+
+    # Amounts as the console writes them: with the currency, grouped ("$2,990.00").
+    @admin.display(description="unit price", ordering="unit_price")
+    def price_per_unit(self, order: Order) -> str:
+        return format_money(order.unit_price)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_paid(self, order: Order) -> str:
+        return format_money(order.amount)
+
+    @admin.display(description="refund amount", ordering="refund_amount")
+    def refund_made(self, order: Order) -> str:
+        return format_money(order.refund_amount) if order.refund_amount else "-"

@@ -17,6 +17,7 @@ from certificates.admin.shared import (
 )
 from certificates.lifecycle import RevocationStatus
 from certificates.models import RevocationRequest
+from certificates.money import format_money
 
 
 @admin.register(RevocationRequest)
@@ -151,7 +152,9 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
     def refund(self, revocation: RevocationRequest) -> str:
         """What completing it means for the refund (certificates/refunds.py's rules)."""
         if revocation.status == RevocationStatus.COMPLETED:
-            return f"Refunded {revocation.refund_amount}" if revocation.refund_amount else "None"
+            if revocation.refund_amount:
+                return f"Refunded {format_money(revocation.refund_amount)}"
+            return "None"
         if revocation.status in (RevocationStatus.REJECTED, RevocationStatus.CANCELLED):
             return "None (not revoked)"
         refund = selectors.refund_on(
@@ -162,7 +165,7 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
         if refund.deadline is None:
             return "None (no order)"
         if refund.amount:
-            return f"Full refund {refund.amount} if completed by {refund.deadline}"
+            return f"Full refund {format_money(refund.amount)} if completed by {refund.deadline}"
         return f"None: the refund deadline was {refund.deadline}"
 
     @admin.action(
@@ -172,7 +175,7 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
         def complete(revocation: RevocationRequest) -> str:
             done = services.complete_revocation(revocation=revocation, actor=request.user)
             if done.refund_amount:
-                return f"completed, refund {done.refund_amount}"
+                return f"completed, refund {format_money(done.refund_amount)}"
             return "completed, no refund (past the refund deadline)"
 
         self.decide_each(request, self.selected_rows(request, queryset), complete, verb="completed")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,7 +68,17 @@ _CA_CURVES = ("secp256r1", "secp384r1")
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # The characters of an ASN.1 PrintableString, the type of the subject's serialNumber.
 _PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]+$")
-# X.520 upper bounds, which the Baseline Requirements (7.1.4.2) apply to every name value.
+# X.520's upper bounds (RFC 5280 Appendix A) for the attributes an OV/EV subject names.
+UPPER_BOUNDS = {
+    "organization": 64,
+    "state": 128,
+    "city": 128,
+    "registration_number": 64,
+}
+# The ASCII punctuation a name value may hold: PrintableString's, and "&" ("Smith & Sons").
+# Markup and the rest (< > " ; ` { } [ ] \ | ^ ~ _ ! @ # $ % *) are not a name's.
+_NAME_PUNCTUATION = frozenset("'()+,-./:=?&")
+# A common name's upper bound, which the CAs' own names keep to.
 _MAX_NAME_VALUE_LENGTH = 64
 
 # Serials are 158 random bits below a fixed top bit: always 20 DER bytes, always positive.
@@ -525,6 +536,13 @@ def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectI
         _check_country(
             problems, "jurisdiction_country", subject.jurisdiction_country, "jurisdiction country"
         )
+        # A PrintableString (EV Guidelines 9.2.5): stricter than the other name values.
+        if subject.registration_number and not _PRINTABLE.match(subject.registration_number):
+            problems.setdefault(
+                "registration_number",
+                "The registration number may contain only letters A-Z, digits, spaces and "
+                "' ( ) + , - . / : = ?",
+            )
         _check_text(
             problems,
             "registration_number",
@@ -532,12 +550,6 @@ def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectI
             "registration number",
             "EV",
         )
-        if not _PRINTABLE.match(subject.registration_number):
-            problems.setdefault(
-                "registration_number",
-                "The registration number may contain only letters A-Z, digits, spaces and "
-                "' ( ) + , - . / : = ?",
-            )
         if not subject.city:
             problems.setdefault(
                 "city", "An EV certificate needs the city where the organization is."
@@ -554,15 +566,45 @@ def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectI
 def _check_text(
     problems: dict[str, str], field: str, value: str, what: str, required_by: str = ""
 ) -> None:
-    """A name value: at most 64 characters, and not empty when `required_by` (a type) needs it."""
-    if len(value) > _MAX_NAME_VALUE_LENGTH:
-        problems.setdefault(
-            field,
-            f"The {what} is too long for a certificate: at most {_MAX_NAME_VALUE_LENGTH} "
-            "characters.",
-        )
+    """A name value: text X.520 allows within its upper bound, and not empty when
+    `required_by` (a type) needs it."""
+    problem = name_value_problem(value, what, max_length=UPPER_BOUNDS[field])
+    if problem:
+        problems.setdefault(field, problem)
     elif required_by and not value:
         problems.setdefault(field, f"An {required_by} certificate needs the {what}.")
+
+
+def name_value_problem(value: str, what: str, *, max_length: int) -> str | None:
+    """Why `value` can't be a name value in a certificate's subject, or None when it can.
+
+    A DirectoryString (X.520) of printable text: letters and digits of any script, single
+    spaces and ordinary punctuation; no control or invisible characters, no markup or other
+    symbols, and more than punctuation alone (the Baseline Requirements, 7.1.4.3, forbid
+    values of metadata such as "." or "-").
+    """
+    if len(value) > max_length:
+        return f"The {what} is too long for a certificate: at most {max_length} characters."
+    for character in value:
+        if not _is_name_character(character):
+            shown = character if character.isprintable() else f"U+{ord(character):04X}"
+            return (
+                f'The {what} can\'t contain "{shown}": use letters, digits, spaces and '
+                "' ( ) + , - . / : = ? & only."
+            )
+    if value and not any(character.isalnum() for character in value):
+        return f"The {what} must contain letters or digits, not only punctuation."
+    return None
+
+
+def _is_name_character(character: str) -> bool:
+    if character == " " or character in _NAME_PUNCTUATION:
+        return True
+    if character.isascii():
+        return character.isalnum()
+    # Letters, marks and digits of any script, and its punctuation (full-width brackets,
+    # the middle dot); not symbols (emoji), separators other than the space, or controls.
+    return unicodedata.category(character)[0] in "LMNP"
 
 
 def _check_country(problems: dict[str, str], field: str, code: str, what: str) -> None:

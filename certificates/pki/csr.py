@@ -32,8 +32,11 @@ from certificates.pki.errors import (
 from certificates.pki.names import check_ip_address, check_issuable
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
+    MAX_RSA_KEY_SIZE,
+    MAX_RSA_PUBLIC_EXPONENT,
     SUPPORTED_EC_CURVES,
     check_key_strength,
+    public_key_sha256,
     split_pem,
 )
 
@@ -423,6 +426,48 @@ def _check_names(csr_names: Sequence[str], domains: Sequence[str]) -> None:
     extra = tuple(name for name in csr_names if name not in wanted)
     if missing or extra:
         raise CSRDomainMismatchError(missing=missing, extra=extra)
+
+
+# --- A CSR as proof of possession of its key -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PossessionProof:
+    """What a CSR signed by its key proves: that its sender holds that key (by the hash of
+    its SubjectPublicKeyInfo), and the common names its subject carries (a challenge)."""
+
+    public_key_sha256: str
+    common_names: tuple[str, ...]
+
+
+def read_possession_proof(pem: str | bytes) -> PossessionProof:
+    """Read a CSR offered as proof of holding its key; raise a PKIError with the reason.
+
+    Only the signature matters, made with the private key over the subject: any key type
+    cryptography reads is accepted, weak ones included (a compromised key may be weak).
+    The RSA key is bounded before the signature is checked, as uploads are.
+    """
+    request = load_csr(pem)
+    public_key = _csr_public_key(request)
+    if isinstance(public_key, rsa.RSAPublicKey) and (
+        public_key.key_size > MAX_RSA_KEY_SIZE
+        or public_key.public_numbers().e > MAX_RSA_PUBLIC_EXPONENT
+    ):
+        raise UnsupportedKeyError(
+            f"The CSR's RSA key is larger than any this console certifies (at most "
+            f"{MAX_RSA_KEY_SIZE} bits, exponent below 2^32): no certificate here has it."
+        )
+    if not _signature_is_valid(request):
+        raise CSRSignatureError(
+            "The CSR's signature does not verify with the public key in it: it was not signed "
+            "by that key's private key, or it was changed after signing. Make the CSR again "
+            "with the compromised key and paste it unchanged."
+        )
+    names = request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return PossessionProof(
+        public_key_sha256=public_key_sha256(public_key),
+        common_names=tuple(str(name.value) for name in names),
+    )
 
 
 # --- Describing a CSR -------------------------------------------------------------------

@@ -85,6 +85,11 @@ class BrokenChainError(PKIError):
     )
 
 
+class NotAServerCertificateError(PKIError):
+    """The certificate to upload is one a server can't present: a CA's, or with names
+    that are neither DNS names nor IP addresses."""
+
+
 class MultipleKeysError(PKIError):
     default_message = "The text contains more than one private key. Upload only one private key."
 

@@ -29,6 +29,7 @@ from certificates.pki.errors import (
     MultipleKeysError,
     NoCertificateError,
     NoKeyError,
+    NotAServerCertificateError,
     NotPEMError,
     PKIError,
     UnsupportedKeyError,
@@ -213,10 +214,13 @@ def _damaged_message(label: str) -> str:
 def load_certificates(text: str | bytes) -> list[x509.Certificate]:
     """Return every certificate in a PEM text, in the order they appear."""
     blocks = split_pem(text)
+    labels = {block.label for block in blocks}
+    if "TRUSTED CERTIFICATE" in labels:
+        # Even beside plain ones: left out, it would leave a chain with a gap.
+        raise NoCertificateError(TRUSTED_CERTIFICATE_MESSAGE)
     certificates = [_load_certificate_block(b) for b in blocks if b.label in CERTIFICATE_LABELS]
     if certificates:
         return certificates
-    labels = {block.label for block in blocks}
     if "CERTIFICATE REQUEST" in labels or "NEW CERTIFICATE REQUEST" in labels:
         raise NoCertificateError(
             "This is a certificate signing request (CSR), not a certificate. Paste the "
@@ -233,6 +237,13 @@ def load_certificates(text: str | bytes) -> list[x509.Certificate]:
             "it starts with -----BEGIN CERTIFICATE-----."
         )
     raise NoCertificateError()
+
+
+TRUSTED_CERTIFICATE_MESSAGE = (
+    'This is an OpenSSL "TRUSTED CERTIFICATE" (-----BEGIN TRUSTED CERTIFICATE-----): a '
+    "certificate with trust settings for a trust store, not one for a server. Write it out as "
+    "a plain certificate (openssl x509 -in file.pem -out certificate.pem) and upload that."
+)
 
 
 def _load_certificate_block(block: PEMBlock) -> x509.Certificate:
@@ -453,6 +464,15 @@ class CertificateInfo:
     self_signed: bool
 
 
+def serial_hex(serial: int) -> str:
+    """A serial number as the upper-case hex of its DER INTEGER (RFC 5280 4.1.2.2): leading
+    zeros kept (0x00AB... is not 0xAB...), as OpenSSL and browsers show it."""
+    # One more bit than the number needs is its two's complement sign: a serial whose top
+    # bit is set takes a 00 byte in front, as DER writes it.
+    length = (serial.bit_length() + 8) // 8
+    return serial.to_bytes(length, "big", signed=True).hex().upper()
+
+
 def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
     common_name = _name_attribute(cert.subject, NameOID.COMMON_NAME)
     key_algorithm, key_size, key_description = _describe_key(cert)
@@ -465,7 +485,7 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         issuer_organization=_name_attribute(cert.issuer, NameOID.ORGANIZATION_NAME),
         issuer_common_name=_name_attribute(cert.issuer, NameOID.COMMON_NAME),
         organization=_name_attribute(cert.subject, NameOID.ORGANIZATION_NAME),
-        serial=format(cert.serial_number, "X"),
+        serial=serial_hex(cert.serial_number),
         fingerprint_sha256=":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256())),
         public_key_sha256=public_key_sha256(cert),
         not_before=cert.not_valid_before_utc,
@@ -600,12 +620,88 @@ def build_bundle(certificates: Sequence[x509.Certificate], key: PrivateKey) -> C
     certificates = _dedupe(certificates)
     check_chain_bounds(certificates)
     leaf = _find_leaf(certificates, key)
+    check_server_certificate(leaf)
     check_key_strength(leaf.public_key())
     others = [cert for cert in certificates if cert is not leaf]
     chain = _build_chain(leaf, others)
     return CertificateBundle(
         leaf=leaf, chain=tuple(chain), private_key=key, info=describe_certificate(leaf)
     )
+
+
+def check_server_certificate(cert: x509.Certificate) -> None:
+    """Refuse, as the certificate a server presents, a CA certificate or one whose subject
+    alternative names are not all DNS names and IP addresses (BR 7.1.2.7.12), naming the
+    first entry that is not."""
+    basic_constraints = _extension(cert, x509.BasicConstraints)
+    if basic_constraints is not None and basic_constraints.ca:
+        raise NotAServerCertificateError(
+            f'"{_display_name(cert)}" is a CA certificate (basicConstraints CA:TRUE): it signs '
+            "other certificates, and a server can't present it as its own. Upload the server "
+            "certificate the CA issued you, with this one in its chain."
+        )
+    san = _extension(cert, x509.SubjectAlternativeName)
+    for entry in san or ():
+        if isinstance(entry, x509.IPAddress):
+            continue
+        if isinstance(entry, x509.DNSName):
+            problem = _dns_name_problem(entry.value)
+            if problem:
+                raise NotAServerCertificateError(
+                    f'The certificate\'s subject alternative name "{entry.value}" is not a valid '
+                    f"DNS name: {problem}. A server certificate names only DNS names and IP "
+                    "addresses."
+                )
+            continue
+        raise NotAServerCertificateError(
+            f"The certificate's subject alternative name {_describe_general_name(entry)} is "
+            "neither a DNS name nor an IP address: a server certificate names only those."
+        )
+
+
+def _dns_name_problem(name: str) -> str | None:
+    """Why a dNSName is not in the preferred name syntax (RFC 5280 4.2.1.6, with the
+    Baseline Requirements' wildcard), or None."""
+    if not name.isascii() or not name.isprintable():
+        return "it has characters other than letters, digits and hyphens (IDNs are written xn--)"
+    if len(name) > 253:
+        return "it is longer than 253 characters"
+    labels = name.split(".")
+    if labels[0] == "*":
+        labels = labels[1:]
+        if not labels:
+            return "a wildcard needs a domain after *."
+    for label in labels:
+        if not label:
+            return "it has an empty label (two dots in a row, or a dot at an end)"
+        if len(label) > 63:
+            return f'its label "{label[:20]}..." is longer than 63 characters'
+        if "*" in label:
+            return "a wildcard may only be the whole first label (*.example.com)"
+        if not all(c.isalnum() or c == "-" for c in label):
+            return f'its label "{label}" has characters other than letters, digits and hyphens'
+        if label.startswith("-") or label.endswith("-"):
+            return f'its label "{label}" starts or ends with a hyphen'
+    return None
+
+
+def _describe_general_name(entry: x509.GeneralName) -> str:
+    kinds = {
+        x509.RFC822Name: "email address",
+        x509.UniformResourceIdentifier: "URI",
+        x509.DirectoryName: "directory name",
+        x509.RegisteredID: "registered ID",
+        x509.OtherName: "other name",
+    }
+    kind = kinds.get(type(entry), "entry")
+    value = entry.value
+    if isinstance(entry, x509.DirectoryName):
+        value = entry.value.rfc4514_string()
+    elif isinstance(entry, x509.OtherName):
+        value = entry.type_id.dotted_string
+    elif isinstance(entry, x509.RegisteredID):
+        value = entry.value.dotted_string
+    return f'"{value}" ({kind})'
 
 
 def check_chain_bounds(certificates: Sequence[x509.Certificate]) -> None:
@@ -704,5 +800,5 @@ def _display_name(cert: x509.Certificate) -> str:
     return (
         _name_attribute(cert.subject, NameOID.COMMON_NAME)
         or cert.subject.rfc4514_string()
-        or f"serial {cert.serial_number:X}"
+        or f"serial {serial_hex(cert.serial_number)}"
     )

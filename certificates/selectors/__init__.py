@@ -1,18 +1,22 @@
 """The reads, one module per page or topic; every door (views, admin, API, ACME) uses these.
 
 overview: the counters, tabs and filtered list. details: the details page's reads.
-purchase: what is on sale and its price. brands: brands listed, on sale, by issuer.
+purchase: what is on sale and its price. orders: the Orders page. account: a customer's
+settings. brands: brands listed, on sale, by issuer.
 revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
 operators: the operators' queues (review, with the CA, overdue, orders to refund), when a
 certificate was first issued, and the refund a revocation completed on a day brings.
 """
 
+from certificates.selectors.account import expiry_warnings_default
 from certificates.selectors.brands import brand_for_issuer, brands, brands_on_sale
 from certificates.selectors.details import (
     CertificateDetails,
     ChainEntry,
+    DownloadOption,
     ValidationRow,
     certificate_details,
+    download_options,
     validation_rows,
 )
 from certificates.selectors.operators import (
@@ -29,6 +33,7 @@ from certificates.selectors.operators import (
     revocation_with_the_ca,
     with_revocations_with_the_ca,
 )
+from certificates.selectors.orders import order_detail, order_list
 from certificates.selectors.overview import (
     COUNTER_TABS,
     STATUS_FILTERS,
@@ -68,6 +73,7 @@ __all__ = [
     "WILL_EXPIRE",
     "CertificateDetails",
     "ChainEntry",
+    "DownloadOption",
     "Quote",
     "Refund",
     "Tab",
@@ -81,8 +87,12 @@ __all__ = [
     "certificate_list",
     "certificate_price",
     "check_purchase",
+    "download_options",
+    "expiry_warnings_default",
     "first_issued_at",
     "is_waiting_for_review",
+    "order_detail",
+    "order_list",
     "order_with_a_revocation_with_the_ca",
     "products_on_sale",
     "quote",

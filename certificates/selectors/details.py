@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives import hashes
 from certificates import domain_checks
 from certificates.models import Certificate
 from certificates.pki import parsing
+from certificates.pki.bundles import KEYSTORE_SERVER_TYPES, SERVER_TYPE_NAMES, BundleNeedsKeyError
 
 
 @dataclass(frozen=True)
@@ -65,4 +66,28 @@ def validation_rows(application) -> list[ValidationRow]:
             result=results.get(domain, {}).get("detail", "Not checked yet"),
         )
         for domain in application.domain_list
+    ]
+
+
+@dataclass(frozen=True)
+class DownloadOption:
+    """One server type's download button: refused (with the reason) or offered."""
+
+    slug: str
+    label: str
+    refusal: str | None
+
+
+def download_options(certificate: Certificate) -> list[DownloadOption]:
+    """Every server type; the keystore ones are refused when the console has no key."""
+    no_key = not certificate.private_key_encrypted
+    return [
+        DownloadOption(
+            slug=slug,
+            label=label,
+            refusal=BundleNeedsKeyError.default_message
+            if no_key and slug in KEYSTORE_SERVER_TYPES
+            else None,
+        )
+        for slug, label in SERVER_TYPE_NAMES.items()
     ]

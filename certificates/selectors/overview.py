@@ -77,7 +77,7 @@ def certificate_list(
     certificates = (
         Certificate.objects.owned_by(owner)
         .filter(status_condition(status, now=now))
-        .select_related("brand")
+        .select_related("brand", "order__product__brand")
     )
     if brand is not None:
         certificates = certificates.filter(brand=brand)

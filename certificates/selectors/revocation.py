@@ -9,6 +9,7 @@ from django.utils import timezone
 from certificates import refunds
 from certificates.lifecycle import RevocationStatus
 from certificates.models import Certificate, CertificateAuthority, IssuedSerial, RevocationRequest
+from certificates.pki.parsing import serial_hex
 from certificates.pki.revocation import RevokedEntry, SerialState
 
 
@@ -68,7 +69,7 @@ def serial_state(*, issuer: CertificateAuthority, serial: int) -> SerialState:
     # Two indexed lookups (CA and serial, then the certificate's requests), unordered:
     # each answer costs the same however many certificates the CA has revoked.
     issued = list(
-        IssuedSerial.objects.filter(authority=issuer, serial=format(serial, "X"))
+        IssuedSerial.objects.filter(authority=issuer, serial=serial_hex(serial))
         .order_by()
         .values_list("certificate_id", flat=True)
     )

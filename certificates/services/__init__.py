@@ -8,10 +8,12 @@ with a message for the customer; nothing was changed when it is raised.
 purchase: pay and create the certificates. applications: save, submit, withdraw,
 verify domains, approve and reject. issuance: sign, issue, reissue. uploads: keep a
 certificate bought elsewhere. downloads: the zip per server type. deletion: delete.
-preferences: expiry warnings. revocation: request, confirm, cancel, complete, reject.
-publication: the CRL and OCSP answers.
+preferences: expiry warnings. revocation: request, confirm, cancel, complete, reject,
+revoke for key compromise. key_compromise: the public report of a compromised key.
+publication: the CRL and OCSP answers. account: the customer's profile and defaults.
 """
 
+from certificates.services.account import update_profile
 from certificates.services.applications import (
     approve_application,
     reject_application,
@@ -26,6 +28,12 @@ from certificates.services.issuance import (
     record_issued_serial,
     reissue_certificate,
 )
+from certificates.services.key_compromise import (
+    CHALLENGE_VALIDITY,
+    is_live_challenge,
+    new_challenge,
+    report_compromised_key,
+)
 from certificates.services.preferences import set_expiry_warnings
 from certificates.services.publication import answer_ocsp, current_crl
 from certificates.services.purchase import purchase, subscription_end
@@ -37,10 +45,12 @@ from certificates.services.revocation import (
     request_revocation,
     revocation_confirmation_token,
     revocation_for_token,
+    revoke_for_key_compromise,
 )
 from certificates.services.uploads import upload_certificate
 
 __all__ = [
+    "CHALLENGE_VALIDITY",
     "Download",
     "answer_ocsp",
     "approve_application",
@@ -50,18 +60,23 @@ __all__ = [
     "current_crl",
     "delete_certificate",
     "download_bundle",
+    "is_live_challenge",
     "issue_certificate",
+    "new_challenge",
     "purchase",
     "record_issued_serial",
     "reissue_certificate",
     "reject_application",
+    "report_compromised_key",
     "reject_revocation",
     "request_revocation",
     "revocation_confirmation_token",
     "revocation_for_token",
+    "revoke_for_key_compromise",
     "save_application",
     "set_expiry_warnings",
     "subscription_end",
+    "update_profile",
     "upload_certificate",
     "verify_domains",
     "withdraw_application",

@@ -106,6 +106,7 @@ def _pay(
             paid_at=paid_at,
             idempotency_key=idempotency_key,
         )
+        warnings = selectors.expiry_warnings_default(customer=customer)
         # A new certificate starts in the default status, pending_application:
         # that is its creation, not a transition.
         certificates = Certificate.objects.bulk_create(
@@ -118,6 +119,7 @@ def _pay(
                 domain_scope=product.domain_scope,
                 domain_count=domain_count,
                 subscription_ends_at=subscription_end(paid_at, years),
+                expiry_warnings_enabled=warnings,
             )
             for _ in range(quantity)
         )

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates import refunds, selectors
+from certificates import compromised_keys, refunds, selectors
 from certificates.audit import record_event, user_or_none
 from certificates.errors import ActionNotAllowed
 from certificates.lifecycle import (
@@ -25,6 +25,7 @@ from certificates.models import (
     Application,
     Certificate,
     CertificateAuthority,
+    CompromisedKey,
     Order,
     RevocationReason,
     RevocationRequest,
@@ -33,16 +34,18 @@ from certificates.models import (
 CONFIRMATION_SALT = "certificates.revocation.confirm"
 
 
-def _ca_submission(now: datetime) -> dict:
-    """The fields of a request that reaches the CA now: it has its business days from today."""
-    return {
-        "submitted_to_ca_at": now,
-        "due_date": refunds.add_business_days(
+def _ca_submission(now: datetime, *, reason: int) -> dict:
+    """The fields of a request that reaches the CA now: it has its business days from today,
+    except for key compromise, which the Baseline Requirements (4.9.1.1) give 24 hours."""
+    if reason == RevocationReason.KEY_COMPROMISE:
+        due = timezone.localdate(now + timedelta(hours=24))
+    else:
+        due = refunds.add_business_days(
             timezone.localdate(now),
             settings.REVOCATION_CA_BUSINESS_DAYS,
             settings.REVOCATION_HOLIDAYS,
-        ),
-    }
+        )
+    return {"submitted_to_ca_at": now, "due_date": due}
 
 
 def _confirmation_address(certificate: Certificate) -> str:
@@ -84,7 +87,9 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
     """The customer asks to revoke a certificate; from now on it can't be downloaded.
 
     DV goes straight to the CA. OV/EV first waits for the applicant to confirm by the
-    emailed link. The certificate row is locked, so of two requests at once one wins.
+    emailed link. Key compromise never waits for the CA: a DV certificate is revoked at
+    once, an OV/EV one when its link is confirmed. The certificate row is locked, so of
+    two requests at once one wins.
     """
     if reason not in RevocationReason.values:
         raise ValidationError("Choose one of the offered reasons.")
@@ -103,7 +108,7 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
                 "confirmation_sent_at": now,
             }
             if by_email
-            else {"status": RevocationStatus.PENDING, **_ca_submission(now)}
+            else {"status": RevocationStatus.PENDING, **_ca_submission(now, reason=reason)}
         )
         revocation = RevocationRequest.objects.create(
             certificate=certificate, requested_by=actor, reason=reason, **fields
@@ -116,6 +121,62 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
         )
         if by_email:
             _send_confirmation(revocation)
+        elif revocation.is_key_compromise:
+            _revoke(revocation, actor=actor, operator=None)
+    return revocation
+
+
+def revoke_for_key_compromise(*, certificate: Certificate, actor) -> RevocationRequest | None:
+    """Revoke at once for key compromise, someone having proved possession of its key.
+
+    Whatever stage a revocation of it is at: an open request (awaiting its emailed link
+    or with the CA) is completed now, with key compromise as its reason. None when there
+    is nothing to revoke any more (revoked a moment ago, ended, never issued). The
+    certificate row is locked and re-read, so two reports at once revoke it once.
+    """
+    now = timezone.now()
+    reason = RevocationReason.KEY_COMPROMISE
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.display_status == CertificateStatus.ISSUED and locked.authority_id:
+            transition(locked, CertificateStatus.REVOKING, actor=actor, details={"reason": reason})
+            revocation = RevocationRequest.objects.create(
+                certificate=locked,
+                requested_by=user_or_none(actor),
+                reason=reason,
+                status=RevocationStatus.PENDING,
+                **_ca_submission(now, reason=reason),
+            )
+            record_event(
+                actor=actor,
+                action="revocation.request",
+                target=revocation,
+                details={"certificate": locked.pk, "reason": reason, "proof": "key possession"},
+            )
+            _revoke(revocation, actor=actor, operator=None)
+            return revocation
+        if locked.status != CertificateStatus.REVOKING or locked.has_ended:
+            return None
+        revocation = RevocationRequest.objects.select_for_update().get(
+            certificate=locked,
+            status__in=[RevocationStatus.AWAITING_CONFIRMATION, RevocationStatus.PENDING],
+        )
+        if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
+            # The proof of possession stands in for the applicant's confirmation.
+            transition(
+                revocation,
+                RevocationStatus.PENDING,
+                actor=actor,
+                changes=_ca_submission(now, reason=reason),
+                details={"confirmed_by": "proof of possession of the key"},
+            )
+        _revoke(
+            revocation,
+            actor=actor,
+            operator=None,
+            changes={"reason": reason},
+            details={"reason_was": revocation.reason},
+        )
     return revocation
 
 
@@ -156,7 +217,10 @@ def confirm_revocation(*, token: str, actor) -> RevocationRequest:
                 revocation,
                 RevocationStatus.PENDING,
                 actor=actor,
-                changes={"confirmed_at": now, **_ca_submission(now)},
+                changes={
+                    "confirmed_at": now,
+                    **_ca_submission(now, reason=revocation.reason),
+                },
                 details={"confirmed_by": revocation.confirmation_email},
             )
         except TransitionNotAllowed:
@@ -164,6 +228,8 @@ def confirm_revocation(*, token: str, actor) -> RevocationRequest:
             raise ActionNotAllowed(
                 "This revocation request is no longer awaiting confirmation."
             ) from None
+        if revocation.is_key_compromise:
+            _revoke(revocation, actor=actor, operator=None)
     return revocation
 
 
@@ -197,39 +263,62 @@ def complete_revocation(*, revocation: RevocationRequest, actor) -> RevocationRe
     issuance, else nothing; it is added to the order. The request's row lock makes two
     operators completing it at once revoke it once.
     """
-    now = timezone.now()
     with transaction.atomic():
-        certificate = Certificate.objects.select_related("order").get(pk=revocation.certificate_id)
-        # The same selector gives the admin's preview, so the preview is what is refunded.
-        refund = selectors.refund_on(
-            certificate=certificate, completed_on=timezone.localdate(now)
-        ).amount
-        transition(
-            revocation,
-            RevocationStatus.COMPLETED,
-            actor=actor,
-            changes={
-                "completed_at": now,
-                "processed_by": user_or_none(actor),
-                "refund_amount": refund,
-            },
-        )
-        transition(
-            certificate,
-            CertificateStatus.REVOKED,
-            actor=actor,
-            details={"reason": revocation.reason, "refund": str(refund)},
-        )
-        if refund:
-            order = Order.objects.select_for_update().get(pk=certificate.order_id)
-            order.refund_amount = min(order.refund_amount + refund, order.amount)
-            order.refunded_at = now
-            order.save(update_fields=["refund_amount", "refunded_at", "updated_at"])
-        # The next download publishes a new CRL. This waits for a CRL being built right
-        # now (it holds the CA row) and then marks it stale, so none is left out.
-        CertificateAuthority.objects.filter(pk=certificate.authority_id).update(crl_refresh_at=None)
-    revocation.certificate = certificate
+        _revoke(revocation, actor=actor, operator=user_or_none(actor))
     return revocation
+
+
+def _revoke(
+    revocation: RevocationRequest,
+    *,
+    actor,
+    operator,
+    changes: dict | None = None,
+    details: dict | None = None,
+) -> None:
+    """Complete a request with the CA: the certificate is revoked, refunded if due, put on
+    the next CRL and in OCSP; a key revoked for key compromise goes on the compromised-key
+    list. `operator` is who decided (None when no one had to); `changes` go on the request
+    with its completion. Runs in the caller's transaction."""
+    now = timezone.now()
+    certificate = Certificate.objects.select_related("order").get(pk=revocation.certificate_id)
+    # The same selector gives the admin's preview, so the preview is what is refunded.
+    refund = selectors.refund_on(
+        certificate=certificate, completed_on=timezone.localdate(now)
+    ).amount
+    transition(
+        revocation,
+        RevocationStatus.COMPLETED,
+        actor=actor,
+        changes={
+            "completed_at": now,
+            "processed_by": operator,
+            "refund_amount": refund,
+            **(changes or {}),
+        },
+        details=details,
+    )
+    transition(
+        certificate,
+        CertificateStatus.REVOKED,
+        actor=actor,
+        details={"reason": revocation.reason, "refund": str(refund)},
+    )
+    if refund:
+        order = Order.objects.select_for_update().get(pk=certificate.order_id)
+        order.refund_amount = min(order.refund_amount + refund, order.amount)
+        order.refunded_at = now
+        order.save(update_fields=["refund_amount", "refunded_at", "updated_at"])
+    if revocation.is_key_compromise:
+        compromised_keys.add(
+            key_sha256=certificate.public_key_sha256,
+            source=CompromisedKey.Source.REVOCATION,
+            certificate=certificate,
+        )
+    # The next download publishes a new CRL. This waits for a CRL being built right
+    # now (it holds the CA row) and then marks it stale, so none is left out.
+    CertificateAuthority.objects.filter(pk=certificate.authority_id).update(crl_refresh_at=None)
+    revocation.certificate = certificate
 
 
 def reject_revocation(*, revocation: RevocationRequest, reason: str, actor) -> RevocationRequest:
@@ -237,6 +326,10 @@ def reject_revocation(*, revocation: RevocationRequest, reason: str, actor) -> R
     if not reason.strip():
         raise ValidationError("Give the reason the customer will see.")
     with transaction.atomic():
+        # Locked first: a key-compromise report may be turning it into one right now.
+        locked = RevocationRequest.objects.select_for_update().get(pk=revocation.pk)
+        if locked.reject_refusal:
+            raise ActionNotAllowed(locked.reject_refusal)
         transition(
             revocation,
             RevocationStatus.REJECTED,

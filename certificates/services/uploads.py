@@ -26,6 +26,7 @@ def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certif
                 certificate_pem=bundle.leaf_pem,
                 chain_pem=bundle.chain_pem,
                 private_key_encrypted=key_encryption.encrypt_private_key(bundle.private_key_pem),
+                expiry_warnings_enabled=selectors.expiry_warnings_default(customer=owner),
             )
             start_uploaded(certificate)
             certificate.save()

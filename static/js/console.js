@@ -1,6 +1,8 @@
 // The console's only script: shows the dialog htmx loads, and closes it when the
-// server says so (the "closeDialog" event from an HX-Trigger header); keeps htmx's
-// copies of the page for the back button free of inline styles.
+// server says so (the "closeDialog" event from an HX-Trigger header), giving the focus
+// back to what opened it; shows the messages of actions done in place ("showMessage");
+// asks before the forms marked data-confirm are sent; copies text for the Copy buttons;
+// keeps htmx's copies of the page for the back button free of inline styles.
 (function () {
   "use strict";
 
@@ -19,8 +21,24 @@
     }
   }
 
+  // The button or link that opened the dialog: the focus goes back to it when it closes.
+  var opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.target && config.target.id === "dialog-content" && !isInDialog(event.detail.elt)) {
+      opener = event.detail.elt;
+    }
+  });
+
+  function isInDialog(element) {
+    return Boolean(element && element.closest && element.closest("#dialog"));
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id !== "dialog-content") {
+    // A history restore swaps the whole page and names no target.
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "dialog-content") {
       return;
     }
     var element = document.getElementById("dialog");
@@ -43,6 +61,68 @@
     if (event.target.id === "dialog") {
       // Drop the closed form, so a stale one never shows when the next dialog opens.
       document.getElementById("dialog-content").replaceChildren();
+      if (opener && opener.isConnected) {
+        opener.focus();
+      }
+      opener = null;
+    }
+  });
+
+  // After paging, the list's top comes back into view (the pager sits at its bottom).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    var source = config && config.elt;
+    if (!source || !source.closest || !source.closest(".pagination")) {
+      return;
+    }
+    var list = document.getElementById("certificate-list");
+    if (list && list.getBoundingClientRect().top < 0) {
+      list.scrollIntoView({ block: "start", behavior: "instant" });
+    }
+  });
+
+  // {"showMessage": {"level": "success", "message": "..."}} from an HX-Trigger header.
+  document.addEventListener("showMessage", function (event) {
+    var region = document.getElementById("messages");
+    if (!region || !event.detail || !event.detail.message) {
+      return;
+    }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-" + (event.detail.level === "error" ? "danger" : event.detail.level || "info");
+    alert.setAttribute("role", "alert");
+    alert.textContent = event.detail.message;
+    region.replaceChildren(alert);
+  });
+
+  // Irreversible or disruptive forms (withdraw, reissue) ask first.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // <button data-copy="#id">: copies that element's text (or a field's value).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) {
+      return;
+    }
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) {
+      return;
+    }
+    var text = source.matches("input, textarea") ? source.value : source.textContent.trim();
+    var label = button.textContent;
+    function done(word) {
+      button.textContent = word;
+      window.setTimeout(function () { button.textContent = label; }, 1500);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done("Copied"); }, function () { done("Copy failed"); });
+    } else {
+      done("Copy failed");
     }
   });
 

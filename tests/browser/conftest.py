@@ -8,6 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core import mail
+
+from certificates import services
+from certificates.lifecycle import CertificateStatus as Status
+from tests.factories import make_certificate, make_user
+from tests.issuance import issue_real_certificate
+from tests.test_apply import pending
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -112,4 +119,51 @@ def dialog_hidden(page) -> None:
     page.wait_for_function(
         "() => !document.getElementById('dialog').classList.contains('show')"
         " && !document.getElementById('dialog-content').hasChildNodes()"
+    )
+
+
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture
+def world(transactional_db, settings):
+    settings.CONSOLE_BASE_URL = "http://testserver"
+    customer = make_user("alice", password=PASSWORD, email="alice@example.com")
+    issued = issue_real_certificate(customer, "DV", domain="shop.alice.example.com")
+    ov = issue_real_certificate(
+        customer, "OV", domain="ov.alice.example.com", contact_email="li@alice.example.com"
+    )
+    services.request_revocation(certificate=ov, reason=4, actor=customer)
+    validating = pending(customer)
+    services.save_application(
+        certificate=validating,
+        application=validating_application(validating),
+        submit=True,
+        actor=customer,
+    )
+    return {
+        "customer": customer,
+        "issued": issued,
+        "revoking": ov,
+        "validating": validating,
+        "pending": pending(customer),
+        "pending_ov": pending(customer, "OV"),
+        "check_fail": make_certificate(customer, status=Status.CHECK_FAIL, days_left=None),
+        "expired": make_certificate(customer, status=Status.EXPIRED, days_left=-3),
+        "uploaded": make_certificate(customer, source="uploaded", name="shop-uploaded"),
+        "link": mail.outbox[-1].body.split("http://testserver", 1)[1].split()[0],
+    }
+
+
+def validating_application(certificate):
+    from certificates.models import Application
+
+    return Application(
+        domains="dns.alice.example.com",
+        contact_name="Alice",
+        contact_email="alice@example.com",
+        contact_phone="+1 555 0100",
+        csr_source=Application.CsrSource.SYSTEM,
+        key_type=Application.KeyType.EC_P256,
+        validation_method="dns",
     )

@@ -8,18 +8,11 @@ import json
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core import mail
 from playwright.sync_api import expect
 
-from certificates import services
-from certificates.lifecycle import CertificateStatus as Status
-from tests.browser.conftest import ARTIFACTS, dialog_shown, screenshot, sign_in
-from tests.factories import make_certificate, make_user
-from tests.issuance import issue_real_certificate
-from tests.test_apply import pending
+from tests.browser.conftest import ARTIFACTS, PASSWORD, dialog_shown, screenshot, sign_in
 
 BLOCKING = {"serious", "critical"}
-PASSWORD = "a-long-password"
 
 
 @pytest.fixture(scope="module")
@@ -38,50 +31,6 @@ def violations(axe: Axe, page) -> list[str]:
         for violation in results.response["violations"]
         if violation["impact"] in BLOCKING
     ]
-
-
-@pytest.fixture
-def world(transactional_db, settings):
-    settings.CONSOLE_BASE_URL = "http://testserver"
-    customer = make_user("alice", password=PASSWORD, email="alice@example.com")
-    issued = issue_real_certificate(customer, "DV", domain="shop.alice.example.com")
-    ov = issue_real_certificate(
-        customer, "OV", domain="ov.alice.example.com", contact_email="li@alice.example.com"
-    )
-    services.request_revocation(certificate=ov, reason=1, actor=customer)
-    validating = pending(customer)
-    services.save_application(
-        certificate=validating,
-        application=validating_application(validating),
-        submit=True,
-        actor=customer,
-    )
-    return {
-        "customer": customer,
-        "issued": issued,
-        "revoking": ov,
-        "validating": validating,
-        "pending": pending(customer),
-        "pending_ov": pending(customer, "OV"),
-        "check_fail": make_certificate(customer, status=Status.CHECK_FAIL, days_left=None),
-        "expired": make_certificate(customer, status=Status.EXPIRED, days_left=-3),
-        "uploaded": make_certificate(customer, source="uploaded", name="shop-uploaded"),
-        "link": mail.outbox[-1].body.split("http://testserver", 1)[1].split()[0],
-    }
-
-
-def validating_application(certificate):
-    from certificates.models import Application
-
-    return Application(
-        domains="dns.alice.example.com",
-        contact_name="Alice",
-        contact_email="alice@example.com",
-        contact_phone="+1 555 0100",
-        csr_source=Application.CsrSource.SYSTEM,
-        key_type=Application.KeyType.EC_P256,
-        validation_method="dns",
-    )
 
 
 def test_every_console_page_passes_axe(page, world, axe, settings):
@@ -138,6 +87,11 @@ def test_every_console_page_passes_axe(page, world, axe, settings):
     page.context.clear_cookies()
     page.goto(world["link"])
     check("confirm-revocation")
+    page.goto("/key-compromise/")
+    check("key-compromise")
+    page.get_by_role("button", name="Report the key").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    check("key-compromise-errors")
 
     # Last, as it locks this address out: the sign-in page after too many failures.
     settings.AXES_FAILURE_LIMIT = 2

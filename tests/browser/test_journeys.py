@@ -141,8 +141,11 @@ def test_ov_revocation_confirmed_by_email_completed_by_an_operator_and_on_the_cr
     page.get_by_label("Key compromise").check()
     page.get_by_role("button", name="Confirm").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("We emailed a confirmation link to li@heidi.example.com")
-    dialog.get_by_role("link", name="OK").click()
+    expect(dialog).to_contain_text("Reason: Key compromise")
+    dialog.get_by_role("button", name="OK").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "We emailed a confirmation link to li@heidi.example.com"
+    )
     expect(page.locator(".revocation")).to_contain_text("Awaiting")
     assert Certificate.objects.get(pk=certificate.pk).status == Status.REVOKING
 

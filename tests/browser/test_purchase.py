@@ -30,7 +30,7 @@ def test_customer_picks_options_sees_the_price_live_and_pays(page, transactional
     page.locator("main").get_by_role("link", name="Purchase Certificate").click()
     page.wait_for_url("**/purchase/")
     total = page.locator('[data-price="total"]')
-    expect(total).to_have_text("100.00")
+    expect(total).to_have_text("$100.00")
     count = page.get_by_label("Number of domains")
     expect(count).to_be_hidden()
     # Anything set on window survives only if the page was not reloaded.
@@ -38,19 +38,19 @@ def test_customer_picks_options_sees_the_price_live_and_pays(page, transactional
 
     page.get_by_label("Multiple domains").check()
     expect(count).to_be_visible()
-    expect(total).to_have_text("250.00")  # 200 + 1 extra domain x 50
+    expect(total).to_have_text("$250.00")  # 200 + 1 extra domain x 50
     count.fill("4")
-    expect(page.locator('[data-price="unit"]')).to_have_text("350.00")
+    expect(page.locator('[data-price="unit"]')).to_have_text("$350.00")
     page.get_by_label("Quantity").fill("3")
     page.get_by_label("2 years").check()
-    expect(total).to_have_text("2,100.00")  # 350 x 2 years x 3
+    expect(total).to_have_text("$2,100.00")  # 350 x 2 years x 3
 
     page.get_by_label("EV (extended validation)").check()
     expect(page.locator("#price")).to_contain_text("DigiCert does not sell EV multiple-domain")
     expect(page.get_by_role("button", name="Pay")).to_be_disabled()
 
     page.get_by_label("DV (domain validation)").check()
-    expect(total).to_have_text("2,100.00")
+    expect(total).to_have_text("$2,100.00")
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("button", name="Pay").click()

@@ -1,6 +1,7 @@
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from certificates.models import RevocationRequest
+from tests.browser.conftest import dialog_hidden, dialog_shown, sign_in
 from tests.factories import make_user
 from tests.issuance import issue_real_certificate
 
@@ -20,10 +21,24 @@ def test_revoke_a_dv_certificate_and_an_operator_completes_it(
     page.get_by_label("Superseded").check()
     page.get_by_role("button", name="Confirm").click()
 
+    # Confirm only asks: the dialog's Cancel leaves everything as it was.
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Your revocation request was sent to the CA")
-    dialog.get_by_role("link", name="OK").click()
+    dialog_shown(page)
+    expect(dialog).to_contain_text("Reason: Superseded")
+    assert not RevocationRequest.objects.exists()
+    dialog.get_by_role("link", name="Cancel").click()
+    dialog_hidden(page)
+    assert not RevocationRequest.objects.exists()
+    expect(page.get_by_role("heading", name="Revoke Certificate")).to_be_visible()
+
+    # Confirm again; the dialog's OK sends the request.
+    page.get_by_role("button", name="Confirm").click()
+    dialog_shown(page)
+    assert not RevocationRequest.objects.exists()
+    dialog.get_by_role("button", name="OK").click()
+    page.wait_for_url(f"**/certificates/{certificate.pk}/")
+    expect(page.get_by_role("alert")).to_contain_text("Your revocation request was sent to the CA")
+    assert RevocationRequest.objects.get().certificate_id == certificate.pk
 
     expect(page.locator("h1 .status")).to_have_text("Revoking")
     expect(page.locator(".revocation")).to_contain_text("Reason: Superseded")

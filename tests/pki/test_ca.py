@@ -26,6 +26,7 @@ from certificates.pki.ca import (
     create_root_ca,
     crl_url,
     local_ca_names,
+    name_value_problem,
     ocsp_url,
     random_serial_number,
     root_certificate_url,
@@ -659,3 +660,26 @@ def _aia(cert: x509.Certificate) -> list[tuple[x509.ObjectIdentifier, str]]:
     aia = extension(cert, x509.AuthorityInformationAccess)
     assert not aia.critical
     return [(d.access_method, d.access_location.value) for d in aia.value]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("Example Shop Ltd", None),
+        ("杭州示例有限公司", None),
+        ("Müller & Söhne GmbH", None),
+        ("O'Brien (Holdings) Ltd.", None),
+        ("<b>Shop</b>", 'can\'t contain "<"'),
+        ("Shop\tLtd", 'can\'t contain "U+0009"'),
+        ("Shop\u200bLtd", 'can\'t contain "U+200B"'),
+        ("Shop ™", 'can\'t contain "™"'),
+        ("...", "not only punctuation"),
+        ("x" * 65, "at most 64 characters"),
+    ],
+)
+def test_a_name_value_is_printable_text_within_its_bound(value, problem):
+    found = name_value_problem(value, "organization name", max_length=64)
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in found

@@ -12,6 +12,7 @@ from certificates.pki.csr import (
     generate_private_key,
     load_csr,
     normalize_domain,
+    read_possession_proof,
     validate_domains,
 )
 from certificates.pki.errors import (
@@ -23,7 +24,7 @@ from certificates.pki.errors import (
     UnsupportedKeyError,
     WeakKeyError,
 )
-from certificates.pki.parsing import certificate_to_pem, private_key_to_pem
+from certificates.pki.parsing import certificate_to_pem, private_key_to_pem, public_key_sha256
 
 DOMAINS = ["www.example.com", "example.com", "api.example.com"]
 
@@ -477,3 +478,58 @@ def test_the_signing_path_refuses_reserved_names_too():
     # validate_domains is what ca.issue_certificate checks its domains with.
     with pytest.raises(InvalidDomainError, match="reserved name"):
         validate_domains(["www.example.com", "shop.test"])
+
+
+# --- a CSR as proof of possession ------------------------------------------------------------
+
+
+def _proof_csr(key, common_name: str = "challenge") -> str:
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    request = (
+        x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    )
+    return request.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_possession_proof_names_the_key_and_the_common_name(ec_key):
+    proof = read_possession_proof(_proof_csr(ec_key, "abc:def:ghi"))
+    assert proof.public_key_sha256 == public_key_sha256(ec_key)
+    assert proof.common_names == ("abc:def:ghi",)
+
+
+def test_a_possession_proof_accepts_a_weak_key(rsa_1024_key):
+    # A compromised key may be one this console would never certify.
+    assert read_possession_proof(_proof_csr(rsa_1024_key)).public_key_sha256 == public_key_sha256(
+        rsa_1024_key
+    )
+
+
+def test_a_possession_proof_whose_signature_fails_is_refused(ec_key):
+    pem = _proof_csr(ec_key)
+    der = bytearray(x509.load_pem_x509_csr(pem.encode()).public_bytes(serialization.Encoding.DER))
+    der[-3] ^= 0x01  # inside the signature
+    damaged = x509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM)
+    with pytest.raises(CSRSignatureError, match="not signed by that key's private key"):
+        read_possession_proof(damaged)
+
+
+def _with_exponent(key: rsa.RSAPrivateKey, e: int) -> rsa.RSAPrivateKey:
+    numbers = key.private_numbers()
+    p, q = numbers.p, numbers.q
+    d = pow(e, -1, (p - 1) * (q - 1))
+    return rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    ).private_key()
+
+
+def test_a_possession_proof_with_a_costly_rsa_key_is_refused_before_its_signature(rsa_key):
+    # Checking a signature costs in proportion to the exponent: bounded as uploads are.
+    costly = _with_exponent(rsa_key, (1 << 64) + 13)
+    with pytest.raises(UnsupportedKeyError, match="larger than any this console certifies"):
+        read_possession_proof(_proof_csr(costly))

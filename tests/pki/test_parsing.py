@@ -424,13 +424,22 @@ def test_describe_certificate_of_ec_and_ed25519_leaves(ec_leaf, ed25519_leaf):
 
 @pytest.mark.parametrize(
     ("serial", "expected"),
-    [(0x0ABC, "ABC"), (0x00FF00, "FF00"), (1, "1"), (0x1F2E3D4C5B6A7980, "1F2E3D4C5B6A7980")],
+    [
+        (0x0ABC, "0ABC"),
+        (0x00FF00, "00FF00"),  # the top bit is set: DER puts a 00 byte in front
+        (1, "01"),
+        (0x1F2E3D4C5B6A7980, "1F2E3D4C5B6A7980"),
+        (0x0102030405060708090A0B0C0D0E0F1011121314, "0102030405060708090A0B0C0D0E0F1011121314"),
+    ],
 )
-def test_describe_certificate_serial_is_upper_hex_without_leading_zeros(
+def test_describe_certificate_serial_is_the_hex_of_its_der_integer_with_leading_zeros(
     issue, ec_key, serial, expected
 ):
     issued = issue("serial.example.com", ec_key, serial=serial)
     assert describe_certificate(issued.cert).serial == expected
+    value = bytes.fromhex(expected)
+    der = issued.cert.public_bytes(serialization.Encoding.DER)
+    assert bytes([0x02, len(value)]) + value in der  # the serial's DER INTEGER, octet for octet
 
 
 def test_describe_certificate_fingerprint_is_sha256_in_colon_separated_pairs(rsa_leaf):

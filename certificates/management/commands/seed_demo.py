@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from certificates import authority, services
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.lifecycle import transition
+from certificates.lifecycle import RevocationStatus, transition
 from certificates.models import (
     Application,
     AuditEvent,
@@ -307,10 +307,14 @@ class DemoCertificates:
 
     def revoke(self, certificate: Certificate, *, complete: bool) -> None:
         """Revoked for real: on the CRL and "revoked" from OCSP once completed."""
+        # Key compromise is revoked at once, never left with the CA.
+        reasons = [
+            reason
+            for reason in RevocationReason.values
+            if complete or reason != RevocationReason.KEY_COMPROMISE
+        ]
         revocation = services.request_revocation(
-            certificate=certificate,
-            reason=self.rng.choice(RevocationReason.values),
-            actor=self.owner,
+            certificate=certificate, reason=self.rng.choice(reasons), actor=self.owner
         )
-        if complete:
+        if complete and revocation.status != RevocationStatus.COMPLETED:
             services.complete_revocation(revocation=revocation, actor=None)
