@@ -21,6 +21,7 @@ PRESETS = {
         "repeat": 30,
         "serve_certs": 1_000,
         "serve_seconds": 5.0,
+        "acme_orders": 30,
     },
     # A run that fits in a minute.
     "quick": {
@@ -34,6 +35,7 @@ PRESETS = {
         "repeat": 10,
         "serve_certs": 1_000,
         "serve_seconds": 2.0,
+        "acme_orders": 10,
     },
     # Seconds: CI runs this so the suite never rots.
     "smoke": {
@@ -47,6 +49,7 @@ PRESETS = {
         "repeat": 3,
         "serve_certs": 100,
         "serve_seconds": 0.3,
+        "acme_orders": 3,
     },
 }
 
@@ -86,6 +89,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--serve-seconds", type=float, help="seconds of load on each page under gunicorn"
     )
+    parser.add_argument("--acme-orders", type=count, help="ACME orders made end to end")
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     arguments = parser.parse_args(argv)
@@ -126,7 +130,7 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import api, expire, issuance, notify, overview, revocation, serve, upload
+    from bench import acme, api, expire, issuance, notify, overview, revocation, serve, upload
     from bench.data import analyze, count_certificates, make_brands
     from bench.report import print_table, step
 
@@ -187,6 +191,8 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
         rows += revocation.measure(
             revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
         )
+    with step("ACME orders"):
+        rows += acme.measure(orders=arguments.acme_orders)
 
     rows += serve.measure(
         served, revocations, database_url=database_url, seconds=arguments.serve_seconds

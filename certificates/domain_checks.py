@@ -39,6 +39,9 @@ from certificates.pki.errors import InvalidDomainError
 
 DNS_RECORD_PREFIX = "_dnsauth"
 VALIDATION_FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
+# ACME's challenges (RFC 8555 8.3 and 8.4) use their own record name and path.
+ACME_DNS_RECORD_PREFIX = "_acme-challenge"
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"
 
 
 class ValidationMethod(enum.StrEnum):
@@ -112,9 +115,9 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
-def dns_record_name(domain: str) -> str:
+def dns_record_name(domain: str, prefix: str = DNS_RECORD_PREFIX) -> str:
     """The TXT record name for a domain; a wildcard is validated on its base domain."""
-    return f"{DNS_RECORD_PREFIX}.{_base_domain(domain)}"
+    return f"{prefix}.{_base_domain(domain)}"
 
 
 def validation_file_path() -> str:
@@ -122,9 +125,9 @@ def validation_file_path() -> str:
     return VALIDATION_FILE_PATH
 
 
-def validation_file_url(domain: str, port: int = 80) -> str:
+def validation_file_url(domain: str, port: int = 80, path: str = VALIDATION_FILE_PATH) -> str:
     """The URL the file check fetches, as shown to the customer."""
-    return f"http://{_host_header(_ascii_domain(domain), port)}{VALIDATION_FILE_PATH}"
+    return f"http://{_host_header(_ascii_domain(domain), port)}{path}"
 
 
 def check_domain(
@@ -226,15 +229,18 @@ def _not_answered(domain: str, budget: float) -> CheckResult:
 # --- DNS TXT record --------------------------------------------------------------------------
 
 
-def check_dns_txt(domain: str, token: str, *, resolver: Resolver) -> CheckResult:
-    """Pass when any TXT record at ``_dnsauth.<domain>`` holds exactly the token.
+def check_dns_txt(
+    domain: str, token: str, *, resolver: Resolver, prefix: str = DNS_RECORD_PREFIX
+) -> CheckResult:
+    """Pass when any TXT record at ``_dnsauth.<domain>`` (or ``<prefix>.<domain>``) holds
+    exactly the token.
 
     A record's strings are joined (long values are split into 255-byte strings), and
     surrounding whitespace and quotes are ignored, as customers often paste them.
     """
     if not _base_domain(domain):
         return _failed(domain, "No domain was given")
-    name = dns_record_name(domain)
+    name = dns_record_name(domain, prefix)
     try:
         answer = resolver.build().resolve(dns.name.from_text(name), "TXT")
     except dns.resolver.NXDOMAIN:
@@ -347,8 +353,13 @@ def check_http_file(
     timeout: float = 5.0,
     max_bytes: int = 4096,
     allowed_networks: Iterable[str | IPNetwork] = (),
+    path: str = VALIDATION_FILE_PATH,
 ) -> CheckResult:
     """Pass when ``http://<domain>/.well-known/pki-validation/fileauth.txt`` holds the token.
+
+    ACME's http-01 passes another ``path`` (``/.well-known/acme-challenge/<token>``) and the
+    key authorization as the token: then the whole body, less surrounding whitespace, must
+    be it (RFC 8555 8.3), under the same address policy, redirect rules and deadline.
 
     The domain is resolved with the same resolver as the DNS check (A first, then AAAA), so
     the operator's nameservers decide where it points. The check connects only to that
@@ -373,7 +384,8 @@ def check_http_file(
     fetch = _FileFetch(
         domain=domain,
         token=token,
-        url=validation_file_url(host, port),
+        url=validation_file_url(host, port, path),
+        path=path,
         resolver=resolver,
         port=port,
         timeout=timeout,
@@ -397,6 +409,7 @@ class _FileFetch:
     domain: str
     token: str
     url: str
+    path: str
     resolver: Resolver
     port: int
     timeout: float
@@ -430,7 +443,7 @@ class _FileFetch:
             connection = _connection(target, address, self._remaining())
             connection.request(
                 "GET",
-                VALIDATION_FILE_PATH,
+                self.path,
                 headers={"Host": target.host_header, "User-Agent": "domain-validation-check"},
             )
             _set_remaining_timeout(connection, self.deadline)
@@ -465,11 +478,13 @@ class _FileFetch:
         status = response.status
         if status in _REDIRECT_STATUSES:
             location = response.getheader("Location")
-            new_target = _redirect_target(target, location, self.port) if location else None
+            new_target = (
+                _redirect_target(target, location, self.port, self.path) if location else None
+            )
             if new_target is None:
                 return self._failed(
                     f"{where} redirected to a URL the file check does not follow: only "
-                    f"{VALIDATION_FILE_PATH} over http or https, on port 80 or 443"
+                    f"{self.path} over http or https, on port 80 or 443"
                 )
             return new_target
         if 300 <= status < 400:
@@ -485,7 +500,11 @@ class _FileFetch:
         if len(body) > self.max_bytes:
             return self._failed(too_large)
 
-        first_line = _first_non_empty_line(body.decode("utf-8", errors="replace"))
+        text = body.decode("utf-8", errors="replace")
+        # The file method reads the first line; ACME's http-01 the whole body.
+        first_line = (
+            _first_non_empty_line(text) if self.path == VALIDATION_FILE_PATH else text.strip()
+        )
         if first_line == self.token.strip():
             return CheckResult(domain=self.domain, ok=True, detail=f"Found the token at {where}")
         if not first_line:
@@ -507,16 +526,18 @@ class _FileFetch:
         return _failed(self.domain, detail)
 
 
-def _redirect_target(current: _Target, location: str, http_port: int) -> _Target | None:
+def _redirect_target(
+    current: _Target, location: str, http_port: int, path: str = VALIDATION_FILE_PATH
+) -> _Target | None:
     """Where a redirect leads, if the file check may follow it; None if it may not."""
-    base = f"{current.scheme}://{current.host_header}{VALIDATION_FILE_PATH}"
+    base = f"{current.scheme}://{current.host_header}{path}"
     try:
         parts = urllib.parse.urlsplit(urllib.parse.urljoin(base, location.strip()))
         port = parts.port
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in _AUTHORIZED_PORTS or parts.path != VALIDATION_FILE_PATH or parts.query:
+    if scheme not in _AUTHORIZED_PORTS or parts.path != path or parts.query:
         return None
     port = port or _AUTHORIZED_PORTS[scheme]
     # The configured port stands in for 80 where the operator moved it (the tests do).

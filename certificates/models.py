@@ -29,6 +29,7 @@ class Source(models.TextChoices):
     # Not "issued": that is a status, and a console certificate has many statuses.
     CONSOLE = "console", "Issued by the console"
     UPLOADED = "uploaded", "Uploaded"
+    ACME = "acme", "ACME"
 
 
 # Shown instead of "Issued" before a certificate's validity begins (Certificate.shown_status).
@@ -56,6 +57,8 @@ class Brand(TimestampedModel):
     issuer_match = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    # Serve an ACME directory at /acme/<slug>/ (ACME_DEFAULT_BRAND's is always served).
+    acme_enabled = models.BooleanField("ACME enabled", default=False)
 
     class Meta:
         ordering = ["display_order", "name"]

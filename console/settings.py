@@ -163,6 +163,21 @@ DV_ALLOWED_NETWORKS = env.list(
     ),
 )
 DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
+# The ACME server: the brand /acme/directory serves, how long a nonce and an order live,
+# the most names in one order and new orders per account and hour.
+ACME_DEFAULT_BRAND = env.str("ACME_DEFAULT_BRAND", "digicert")
+ACME_NONCE_LIFETIME_SECONDS = env.int("ACME_NONCE_LIFETIME_SECONDS", 3600, validate=_at_least_1)
+ACME_ORDER_LIFETIME_HOURS = env.int("ACME_ORDER_LIFETIME_HOURS", 168, validate=_at_least_1)
+ACME_MAX_NAMES = env.int("ACME_MAX_NAMES", 100, validate=_at_least_1)
+ACME_ORDERS_PER_HOUR = env.int("ACME_ORDERS_PER_HOUR", 300, validate=_at_least_1)
+ACME_FAILED_VALIDATIONS_PER_HOUR = env.int(
+    "ACME_FAILED_VALIDATIONS_PER_HOUR", 5, validate=_at_least_1
+)
+# A challenge still processing this many seconds past DV_CHECK_TIMEOUT lost its worker.
+ACME_VALIDATION_STALL_SECONDS = env.int("ACME_VALIDATION_STALL_SECONDS", 60, validate=_at_least_1)
+# Background work (ACME validation) through Django's Tasks API, queued in the database:
+# `manage.py db_worker` runs a worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # PKCS#12 files and encrypted keys say how many iterations of password hashing open
 # them, and OpenSSL does as many as they say: the converter refuses a file asking for
 # more than this in all (its MAC and every encrypted part added up), before hashing
@@ -279,6 +294,9 @@ INSTALLED_APPS = [
     "api",
     # Only for the Swagger UI assets it ships, served as the console's own static files.
     "ninja",
+    "acme_server",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 
@@ -334,6 +352,15 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     _database["CONN_MAX_AGE"] = 0
     # The pool checks a connection before lending it, so a dropped one is replaced.
     _database["CONN_HEALTH_CHECKS"] = True
+elif _database["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker write to one file: each transaction takes the
+    # write lock when it begins and waits for it, instead of failing at once when a read
+    # turns into a write while the other process writes.
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **_database.get("OPTIONS", {}),
+    }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from acme_server import console_views as acme_console
 from api.urls import console_urlpatterns as api_token_urls
 from certificates import views as certificate_views
 from console import health
@@ -30,6 +31,19 @@ urlpatterns = [
     # The JSON API (token authentication) and the console page that makes its tokens.
     path("api/", include("api.urls")),
     path("api-tokens/", include(api_token_urls)),
+    # Public: the ACME server (RFC 8555); its requests are signed with the account's key.
+    path("acme/", include("acme_server.urls")),
+    path("acme-credentials/", acme_console.credentials, name="acme_credentials"),
+    path(
+        "acme-credentials/<int:pk>/revoke/",
+        acme_console.revoke_credential,
+        name="acme_revoke_credential",
+    ),
+    path(
+        "acme-credentials/accounts/<int:pk>/deactivate/",
+        acme_console.deactivate_account,
+        name="acme_deactivate_account",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

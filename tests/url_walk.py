@@ -134,6 +134,12 @@ class World:
             "certificate_id": str(self.certificate.pk),
             "order_id": str(self.certificate.order_id),
             "rest": "no-such-operation",
+            # ACME: the certificate's brand serves the default directory; no such objects.
+            "brand": self.certificate.brand.slug,
+            "account_id": "no-such-account",
+            "authz_id": "no-such-authz",
+            "challenge_id": "no-such-challenge",
+            "cert_id": "no-such-certificate",
         }
         if endpoint.name == "api-v1:problem_type":
             values["slug"] = "not-allowed"

@@ -59,13 +59,20 @@ def subject_of(application: Application) -> ca.SubjectInfo | None:
     return subject_from({field: getattr(application, field) for field in SUBJECT_FIELDS.values()})
 
 
-def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
+def sign(
+    certificate: Certificate,
+    *,
+    now: datetime | None = None,
+    acme_account_uri: str | None = None,
+    validation_method: str | None = None,
+) -> dict:
     """Sign the application's CSR with the brand's issuing CA: the certificate's new fields.
 
     Through the issuance gate, which refuses (IssuanceRefused) unless every check passes.
     One certificate lasts at most CERTIFICATE_VALIDITY_DAYS, and never past what was
     bought. `now` (when the validity starts) defaults to after the CA exists: a CA made
-    for this very certificate must not start after it.
+    for this very certificate must not start after it. ACME names its account and the
+    challenge type that proved the names, for CAA's RFC 8657 parameters.
     """
     application = certificate.application
     issuing = authority.issuing_authority(certificate.brand)
@@ -91,7 +98,8 @@ def sign(certificate: Certificate, *, now: datetime | None = None) -> dict:
             validity_days=validity_days,
         ),
         validated_at=application.domains_validated_at(),
-        validation_method=caa_validation_method(application.validation_method),
+        acme_account_uri=acme_account_uri,
+        validation_method=validation_method or caa_validation_method(application.validation_method),
     )
     info = describe_certificate(signed)
     return {
@@ -122,7 +130,12 @@ def record_refusal(*, certificate: Certificate, refused: IssuanceRefused, actor)
 
 
 def issue_certificate(
-    *, certificate: Certificate, actor, now: datetime | None = None
+    *,
+    certificate: Certificate,
+    actor,
+    now: datetime | None = None,
+    acme_account_uri: str | None = None,
+    validation_method: str | None = None,
 ) -> Certificate:
     """Sign the certificate with its brand's issuing CA and make it "Issued".
 
@@ -141,7 +154,12 @@ def issue_certificate(
                 f"{locked.get_status_display()}."
             )
         try:
-            fields = sign(locked, now=now)
+            fields = sign(
+                locked,
+                now=now,
+                acme_account_uri=acme_account_uri,
+                validation_method=validation_method,
+            )
         except IssuanceRefused as error:
             refused = error
             record_refusal(certificate=certificate, refused=refused, actor=actor)
