@@ -229,6 +229,10 @@ class UploadCertificateForm(forms.Form):
         except errors.PKIError as error:
             self.add_error("key" if isinstance(error, KEY_ERRORS) else "certificate", error.message)
             return cleaned
+        if compromised_keys.is_listed(self.bundle.leaf):
+            self.bundle = None
+            self.add_error("key", issuance_policy.COMPROMISED_KEY)
+            return cleaned
         fingerprint = self.bundle.info.fingerprint_sha256
         if Certificate.objects.owned_by(self.owner).filter(fingerprint_sha256=fingerprint).exists():
             self.add_error("certificate", "You have already uploaded this certificate.")

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from certificates.key_encryption import decrypt_private_key
-from certificates.models import AuditEvent, Certificate
-from certificates.pki.parsing import serial_hex
+from certificates.models import AuditEvent, Certificate, CompromisedKey
+from certificates.pki.parsing import public_key_sha256, serial_hex
 from tests.factories import make_brand, make_certificate
 from tests.pki_material import Issued, build_certificate
 
@@ -611,3 +611,16 @@ def test_dns_names_wildcards_and_ip_addresses_are_accepted(customer_client, keys
         "*.shop.example.com",
         "xn--fiqs8s.example.com",
     ]
+
+
+def test_upload_refuses_a_key_on_the_compromised_key_list(customer_client, keys, leaf_of):
+    leaf, intermediate, _ = leaf_of(keys["ecp384"], name="listed.example.com")
+    CompromisedKey.objects.create(
+        public_key_sha256=public_key_sha256(leaf.cert), source=CompromisedKey.Source.REPORT
+    )
+
+    response = upload(
+        customer_client, certificate=leaf.cert_pem + intermediate.cert_pem, key=leaf.key_pem
+    )
+
+    assert_refused(response, "key", "list of compromised keys")
