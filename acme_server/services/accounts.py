@@ -3,6 +3,7 @@
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,14 +24,22 @@ _MAILTO = re.compile(r"mailto:[^@\s,]{1,64}@[A-Za-z0-9.-]{1,253}")
 EAB_ALGORITHMS = {"HS256", "HS384", "HS512"}
 
 
+def _command_line_safe(make: Callable[[], str]) -> str:
+    """A value that does not start with "-": clients read `--eab-kid -x...` as an option."""
+    value = make()
+    while value.startswith("-"):
+        value = make()
+    return value
+
+
 def create_credential(
     *, owner, label: str = "", expires_at: datetime | None = None
 ) -> tuple[AcmeCredential, str]:
     """A new key identifier and HMAC key (base64url, no padding): the key is returned once."""
-    hmac_key = jose.b64encode(secrets.token_bytes(32)).decode()
+    hmac_key = _command_line_safe(lambda: jose.b64encode(secrets.token_bytes(32)).decode())
     credential = AcmeCredential.objects.create(
         owner=owner,
-        kid=secrets.token_urlsafe(18),
+        kid=_command_line_safe(lambda: secrets.token_urlsafe(18)),
         hmac_key_encrypted=key_encryption.encrypt_private_key(hmac_key),
         label=label.strip()[:100],
         expires_at=expires_at,

@@ -120,3 +120,16 @@ def test_create_acme_credential_prints_json_for_clients(customer, settings):
 def test_create_acme_credential_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match="No user is named 'nobody'"):
         call_command("create_acme_credential", "nobody", "--json")
+
+
+def test_credentials_never_start_with_a_hyphen_that_clients_would_read_as_an_option(
+    customer, monkeypatch
+):
+    # The first draw of each value starts with "-", as one in 64 does.
+    kids, keys = iter(["-kid", "kid-ok"]), iter([b"-hmac", b"hmac-ok"])
+    monkeypatch.setattr(accounts.secrets, "token_urlsafe", lambda n: next(kids))
+    monkeypatch.setattr(accounts.jose, "b64encode", lambda raw: next(keys))
+
+    credential, hmac_key = accounts.create_credential(owner=customer)
+
+    assert (credential.kid, hmac_key) == ("kid-ok", "hmac-ok")
