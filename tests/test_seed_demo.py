@@ -1,14 +1,18 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from certificates import services
-from certificates.models import AuditEvent, Certificate, Order
+from certificates.lifecycle import RevocationStatus
+from certificates.models import AuditEvent, Certificate, Order, RevocationReason, RevocationRequest
 from certificates.pki.parsing import load_certificates
-from certificates.selectors import certificate_counters
+from certificates.refunds import add_business_days
+from certificates.selectors import certificate_counters, refund_on
 
 
 @pytest.mark.django_db
@@ -69,3 +73,36 @@ def test_seed_demo_builds_the_demo_overview_and_is_idempotent(django_user_model,
     rows = row_counts()
     call_command("seed_demo", stdout=StringIO())
     assert row_counts() == rows
+
+
+@pytest.mark.django_db
+def test_seed_demo_revocations_have_their_own_past_dates(settings):
+    call_command("seed_demo", stdout=StringIO())
+    revocations = list(RevocationRequest.objects.select_related("certificate__order"))
+    now = timezone.now()
+    completed = [r for r in revocations if r.status == RevocationStatus.COMPLETED]
+    under_way = [r for r in revocations if r.status == RevocationStatus.PENDING]
+    assert len(completed) == 4 and len(under_way) == 3
+    for revocation in revocations:
+        asked_at = revocation.submitted_to_ca_at
+        assert revocation.created_at == asked_at < now
+        if revocation.reason == RevocationReason.KEY_COMPROMISE:
+            assert revocation.due_date == timezone.localdate(asked_at + timedelta(hours=24))
+        else:
+            assert revocation.due_date == add_business_days(
+                timezone.localdate(asked_at),
+                settings.REVOCATION_CA_BUSINESS_DAYS,
+                settings.REVOCATION_HOLIDAYS,
+            )
+    for revocation in completed:
+        assert revocation.submitted_to_ca_at < revocation.completed_at < now
+        # The refund is the one that completing on that past day brings.
+        assert (
+            revocation.refund_amount
+            == refund_on(
+                certificate=revocation.certificate,
+                completed_on=timezone.localdate(revocation.completed_at),
+            ).amount
+        )
+    # Spread over weeks, as a queue of real requests would be.
+    assert len({revocation.due_date for revocation in revocations}) >= 4

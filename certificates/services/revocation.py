@@ -83,17 +83,20 @@ def _send_confirmation(revocation: RevocationRequest) -> None:
         ) from None
 
 
-def request_revocation(*, certificate: Certificate, reason: int, actor) -> RevocationRequest:
+def request_revocation(
+    *, certificate: Certificate, reason: int, actor, now: datetime | None = None
+) -> RevocationRequest:
     """The customer asks to revoke a certificate; from now on it can't be downloaded.
 
     DV goes straight to the CA. OV/EV first waits for the applicant to confirm by the
     emailed link. Key compromise never waits for the CA: a DV certificate is revoked at
     once, an OV/EV one when its link is confirmed. The certificate row is locked, so of
-    two requests at once one wins.
+    two requests at once one wins. `now` places the request at another time (the demo
+    seed's history); its business days count from then.
     """
     if reason not in RevocationReason.values:
         raise ValidationError("Choose one of the offered reasons.")
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.revoke_refusal:
@@ -111,7 +114,7 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
             else {"status": RevocationStatus.PENDING, **_ca_submission(now, reason=reason)}
         )
         revocation = RevocationRequest.objects.create(
-            certificate=certificate, requested_by=actor, reason=reason, **fields
+            certificate=certificate, requested_by=actor, reason=reason, created_at=now, **fields
         )
         record_event(
             actor=actor,
@@ -122,7 +125,7 @@ def request_revocation(*, certificate: Certificate, reason: int, actor) -> Revoc
         if by_email:
             _send_confirmation(revocation)
         elif revocation.is_key_compromise:
-            _revoke(revocation, actor=actor, operator=None)
+            _revoke(revocation, actor=actor, operator=None, now=now)
     return revocation
 
 
@@ -256,15 +259,17 @@ def cancel_revocation(*, certificate: Certificate, actor) -> RevocationRequest:
     return revocation
 
 
-def complete_revocation(*, revocation: RevocationRequest, actor) -> RevocationRequest:
+def complete_revocation(
+    *, revocation: RevocationRequest, actor, now: datetime | None = None
+) -> RevocationRequest:
     """The CA revokes: the certificate enters the CRL and OCSP, and the refund is recorded.
 
     Refund: the certificate's price when completed within the refund window of its
     issuance, else nothing; it is added to the order. The request's row lock makes two
-    operators completing it at once revoke it once.
+    operators completing it at once revoke it once. `now`, as for `request_revocation`.
     """
     with transaction.atomic():
-        _revoke(revocation, actor=actor, operator=user_or_none(actor))
+        _revoke(revocation, actor=actor, operator=user_or_none(actor), now=now)
     return revocation
 
 
@@ -275,12 +280,13 @@ def _revoke(
     operator,
     changes: dict | None = None,
     details: dict | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Complete a request with the CA: the certificate is revoked, refunded if due, put on
     the next CRL and in OCSP; a key revoked for key compromise goes on the compromised-key
     list. `operator` is who decided (None when no one had to); `changes` go on the request
     with its completion. Runs in the caller's transaction."""
-    now = timezone.now()
+    now = now or timezone.now()
     certificate = Certificate.objects.select_related("order").get(pk=revocation.certificate_id)
     # The same selector gives the admin's preview, so the preview is what is refunded.
     refund = selectors.refund_on(

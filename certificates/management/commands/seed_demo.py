@@ -292,7 +292,7 @@ class DemoCertificates:
         if kind == "expired":
             transition(certificate, Status.EXPIRED)
         elif kind in (Status.REVOKING, Status.REVOKED):
-            self.revoke(certificate, complete=kind == Status.REVOKED)
+            self.revoke(certificate, issued_at=issued_at, complete=kind == Status.REVOKED)
 
     def submit(self, certificate: Certificate, *, submitted_at: datetime) -> None:
         domains = self.domains_for(certificate.order.product, certificate.domain_count)
@@ -329,16 +329,27 @@ class DemoCertificates:
             last_checked_at=self.now,
         )
 
-    def revoke(self, certificate: Certificate, *, complete: bool) -> None:
-        """Revoked for real: on the CRL and "revoked" from OCSP once completed."""
+    def revoke(self, certificate: Certificate, *, issued_at: datetime, complete: bool) -> None:
+        """Revoked for real: on the CRL and "revoked" from OCSP once completed.
+
+        Each request is dated in the past, so the CA's queue and the completed ones show
+        their own due dates: still under way, asked in the last week (some overdue);
+        completed, asked up to two months ago and completed a few days later.
+        """
         # Key compromise is revoked at once, never left with the CA.
         reasons = [
             reason
             for reason in RevocationReason.values
             if complete or reason != RevocationReason.KEY_COMPROMISE
         ]
+        days_ago = self.rng.randint(8, 60) if complete else self.rng.randint(0, 6)
+        requested_at = max(self.now - timedelta(days=days_ago), issued_at + timedelta(hours=1))
         revocation = services.request_revocation(
-            certificate=certificate, reason=self.rng.choice(reasons), actor=self.owner
+            certificate=certificate,
+            reason=self.rng.choice(reasons),
+            actor=self.owner,
+            now=requested_at,
         )
         if complete and revocation.status != RevocationStatus.COMPLETED:
-            services.complete_revocation(revocation=revocation, actor=None)
+            completed_at = requested_at + timedelta(days=self.rng.randint(1, 3), hours=2)
+            services.complete_revocation(revocation=revocation, actor=None, now=completed_at)
