@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from cryptography.hazmat.primitives import serialization
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from certificates import services
@@ -26,6 +27,7 @@ from certificates.models import (
     Product,
     RevocationRequest,
 )
+from certificates.money import format_money
 from certificates.pki import csr
 from tests.admin_support import (
     change_url,
@@ -788,3 +790,47 @@ def test_order_amounts_read_as_in_the_console(customer, operator_client):
     assert "2990.00" not in text
     order_page = page_text(operator_client.get(change_url(certificate.order)))
     assert "$2,990.00" in order_page
+
+
+def test_each_decision_goes_into_the_admin_history_and_recent_actions_with_its_outcome(
+    customer, operator, operator_client
+):
+    approved = application_of(submit_application(customer, "OV", domain="approve.example.com"))
+    rejected = application_of(submit_application(customer, "OV", domain="reject.example.com"))
+    completed = pending_revocation(customer, "complete.example.com")
+    returned = pending_revocation(customer, "return.example.com")
+
+    post_action(operator_client, "application", "approve", [approved])
+    post_action(operator_client, "application", "reject", [rejected], reason="Wrong address.")
+    post_action(operator_client, "revocationrequest", "complete", [completed])
+    post_action(operator_client, "revocationrequest", "reject", [returned], reason="No call.")
+
+    entries = {
+        (entry.content_type.model, int(entry.object_id)): entry
+        for entry in LogEntry.objects.filter(user=operator)
+    }
+    assert set(entries) == {
+        ("application", approved.pk),
+        ("application", rejected.pk),
+        ("revocationrequest", completed.pk),
+        ("revocationrequest", returned.pk),
+    }
+    assert all(entry.is_change() for entry in entries.values())
+    messages = {key: entry.get_change_message() for key, entry in entries.items()}
+    serial = refresh(approved.certificate).serial
+    assert messages[("application", approved.pk)] == f"approved, issued with serial {serial}"
+    assert messages[("application", rejected.pk)] == (
+        "rejected (Check Fail), the customer sees the reason"
+    )
+    assert messages[("revocationrequest", completed.pk)] == (
+        f"completed, refund {format_money(refresh(completed).refund_amount)}"
+    )
+    assert messages[("revocationrequest", returned.pk)] == (
+        "rejected, the certificate is Issued again"
+    )
+
+    # The admin's index lists them under "Recent actions", newest first, as the decided rows.
+    index = page_text(operator_client.get(reverse("admin:index")))
+    recent = index[index.index("Recent actions") :]
+    names = [str(row) for row in (returned, completed, rejected, approved)]
+    assert [recent.index(name) for name in names] == sorted(recent.index(name) for name in names)
