@@ -3,41 +3,40 @@ clients. Thin views onto acme_server.services and acme_server.selectors."""
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acme_server import selectors
 from acme_server.forms import CredentialForm
 from acme_server.services import accounts
 from certificates.errors import ActionNotAllowed
+from console.shown_once import ShownOnce, ShownValue, render_page
 
 
 @require_http_methods(["GET", "POST"])
 def credentials(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST or None)
-    created = None
+    shown = None
     if request.method == "POST" and form.is_valid():
         credential, hmac_key = accounts.create_credential(
             owner=request.user, label=form.cleaned_data["label"], expires_at=form.expires_at
         )
-        created = {"kid": credential.kid, "hmac": hmac_key, "label": credential.label}
+        title = f'New credential "{credential.label}"' if credential.label else "New credential"
+        shown = ShownOnce(
+            title,
+            (
+                ShownValue("kid", "Key identifier (kid)", credential.kid),
+                ShownValue("hmac", "HMAC key", hmac_key),
+            ),
+        )
         form = CredentialForm()
-    response = render(
-        request,
-        "acme_server/credentials.html",
-        {
-            "form": form,
-            "created": created,
-            "credentials": selectors.credentials_of(request.user),
-            "accounts": selectors.accounts_of(request.user),
-            "directory_url": selectors.directory_url(),
-        },
-    )
-    if created:
-        # The HMAC key is on this page only: never cached, never shown again.
-        add_never_cache_headers(response)
-    return response
+    context = {
+        "form": form,
+        "credentials": selectors.credentials_of(request.user),
+        "accounts": selectors.accounts_of(request.user),
+        "directory_url": selectors.directory_url(),
+    }
+    return render_page(request, "acme_server/credentials.html", context, shown=shown)
 
 
 @require_POST

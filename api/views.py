@@ -5,13 +5,13 @@ from datetime import UTC, datetime, time
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import add_never_cache_headers
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import tokens
 from api.forms import ApiTokenForm
 from api.models import ApiToken
+from console.shown_once import ShownOnce, ShownValue, render_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,11 +36,8 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         "secret": secret,
         "api_tokens": ApiToken.objects.filter(owner=request.user),
     }
-    response = render(request, "api/tokens.html", context)
-    if secret:
-        # The only time the token is shown: no cache may keep the page.
-        add_never_cache_headers(response)
-    return response
+    shown = ShownOnce("Your new token", (ShownValue("token", "New API token", secret),))
+    return render_page(request, "api/tokens.html", context, shown=shown if secret else None)
 
 
 @require_POST

@@ -25,7 +25,7 @@ def test_a_new_credential_shows_its_hmac_key_once_and_keeps_it_encrypted(custome
 
     assert response.status_code == 200
     page = response.content.decode()
-    hmac_key = re.search(r'id="created-hmac">([^<]+)<', page).group(1)
+    hmac_key = re.search(r'id="shown-hmac" value="([^"]+)"', page).group(1)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", hmac_key)  # 32 bytes, base64url, no padding
     assert "no-store" in response["Cache-Control"]
     credential = AcmeCredential.objects.get(owner=customer)

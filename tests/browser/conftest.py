@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from acme_server.models import AcmeAccount
+from acme_server.services import accounts as acme_accounts
+from api.tokens import create_api_token
 from certificates import services
 from certificates.lifecycle import CertificateStatus as Status
 from tests.factories import make_certificate, make_user
@@ -134,6 +137,17 @@ def world(transactional_db, settings):
         customer, "OV", domain="ov.alice.example.com", contact_email="li@alice.example.com"
     )
     services.request_revocation(certificate=ov, reason=4, actor=customer)
+    # The ACME and API tokens pages with something in their lists.
+    credential, _ = acme_accounts.create_credential(owner=customer, label="web-1")
+    AcmeAccount.objects.create(
+        owner=customer,
+        brand=issued.brand,
+        jwk={},
+        thumbprint="NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+        credential=credential,
+        contact=["mailto:alice@example.com"],
+    )
+    create_api_token(owner=customer, label="deploy script", scope="read")
     validating = pending(customer)
     services.save_application(
         certificate=validating,

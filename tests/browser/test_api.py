@@ -17,12 +17,12 @@ def test_a_token_made_on_the_page_works_in_the_api_docs(page, transactional_db):
     page.get_by_label("Label").fill("docs")
     page.get_by_label("Read", exact=True).check()
     page.get_by_role("button", name="Create token").click()
-    secret = page.get_by_label("New API token").input_value()
+    secret = page.get_by_label("New API token", exact=True).input_value()
     assert secret.startswith("scc_")
     expect(page.locator("table")).to_contain_text("docs")
     screenshot(page, "api-tokens")
     page.reload()
-    expect(page.get_by_label("New API token")).to_have_count(0)
+    expect(page.get_by_label("New API token", exact=True)).to_have_count(0)
 
     page.goto("/api/v1/docs")
     # Swagger UI's bundle is large and the live server slow to send it: time to load.

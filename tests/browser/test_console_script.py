@@ -84,6 +84,24 @@ def test_copy_buttons_put_the_value_on_the_clipboard(page, transactional_db):
     assert page.evaluate("navigator.clipboard.readText()") == "_dnsauth.dns.erin.example.com"
 
 
+def test_a_secret_shown_once_is_copied_whole_by_its_copy_button(page, transactional_db):
+    make_user("erin", password=PASSWORD)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, "erin", PASSWORD)
+    page.goto("/acme-credentials/")
+    page.get_by_label("Label").fill("web-1")
+    page.get_by_role("button", name="Create credentials").click()
+
+    hmac_key = page.get_by_label("HMAC key", exact=True).input_value()
+    button = page.get_by_role("button", name="Copy HMAC key")
+    button.click()
+    expect(button).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == hmac_key
+    page.get_by_role("button", name="Copy Key identifier (kid)").click()
+    kid = page.get_by_label("Key identifier (kid)", exact=True).input_value()
+    assert page.evaluate("navigator.clipboard.readText()") == kid
+
+
 def test_withdraw_asks_first_and_dismissing_changes_nothing(page, transactional_db):
     customer = make_user("erin", password=PASSWORD)
     certificate = make_certificate(customer, status=Status.VALIDATING, days_left=None)

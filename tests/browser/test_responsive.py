@@ -137,10 +137,24 @@ def test_every_console_page_fits_the_screen_and_its_controls_can_be_hit(
         "password": "/accounts/password/",
         "help": "/help/",
         "contact": "/help/contact/",
+        "acme": "/acme-credentials/",
+        "api-tokens": "/api-tokens/",
     }
     for name, url in pages.items():
         page.goto(url)
         check_page(page, name, width, failures)
+
+    # Each with the secret it has just made, shown once.
+    page.goto("/acme-credentials/")
+    page.get_by_role("button", name="Create credentials").click()
+    expect(page.get_by_label("HMAC key", exact=True)).to_be_visible()
+    check_page(page, "acme-shown-once", width, failures)
+    page.goto("/api-tokens/")
+    page.get_by_label("Label").fill("ci")
+    page.get_by_label("Read", exact=True).check()
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("New API token", exact=True)).to_be_visible()
+    check_page(page, "api-token-shown-once", width, failures)
 
     page.goto(f"/certificates/{world['issued'].pk}/revoke/")
     check_page(page, "revoke", width, failures)
