@@ -5,7 +5,7 @@ An order that is finalized becomes a DV certificate of the account's customer, s
 as every other certificate). ACME certificates are free: there is no purchase order.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +18,7 @@ from acme_server.models import AcmeAccount, AcmeAuthorization, AcmeChallenge, Ac
 from acme_server.protocol import AcmeProblem, malformed, problem_json
 from acme_server.states import AuthorizationStatus, ChallengeStatus, OrderStatus, advance
 from certificates.errors import ActionNotAllowed
+from certificates.issuance_policy import reuse_days
 from certificates.lifecycle import create_certificates
 from certificates.models import Application, Certificate, DomainScope, Source, ValidationType
 from certificates.pki import csr as csr_core
@@ -30,7 +31,13 @@ EXPIRED = "The order expired before it was finalized."
 
 
 def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
-    """newOrder (RFC 8555 7.4): one authorization per name, each with its challenges."""
+    """newOrder (RFC 8555 7.4): one authorization per name, each with its challenges.
+
+    A name the customer proved control of within the reuse period (Baseline Requirements
+    4.2.1, `issuance_policy.reuse_days`) gets a valid authorization at once, carrying that
+    proof; a wildcard only relies on a dns-01 proof. The others wait for a challenge, up
+    to ACME_MAX_PENDING_AUTHORIZATIONS per account.
+    """
     names = _names(payload.get("identifiers"))
     if "notBefore" in payload or "notAfter" in payload:
         raise malformed("notBefore and notAfter are not supported: leave them out.")
@@ -40,17 +47,39 @@ def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
     now = timezone.now()
     expires = now + timedelta(hours=settings.ACME_ORDER_LIFETIME_HOURS)
     with transaction.atomic():
+        # One new order at a time per account, so two at once cannot both pass the limit.
+        AcmeAccount.objects.select_for_update().get(pk=account.pk)
+        proofs = {name: _reusable_proof(account, name, now=now) for name in names}
+        _check_pending_authorizations(account, sum(proof is None for proof in proofs.values()))
+        ready = all(proofs.values())
         order = AcmeOrder.objects.create(
-            account=account, identifiers=names, expires_at=expires, replaces=replaces
+            account=account,
+            identifiers=names,
+            expires_at=expires,
+            replaces=replaces,
+            # Created so, not moved: every authorization it needs is valid already.
+            status=OrderStatus.READY if ready else OrderStatus.PENDING,
         )
-        for name in names:
+        for name, proof in proofs.items():
             wildcard = name.startswith("*.")
-            authorization = AcmeAuthorization.objects.create(
-                order=order,
-                domain=name[2:] if wildcard else name,
-                wildcard=wildcard,
-                expires_at=expires,
+            authorization = AcmeAuthorization(
+                order=order, domain=name.removeprefix("*."), wildcard=wildcard, expires_at=expires
             )
+            if proof is not None:
+                authorization.status = AuthorizationStatus.VALID
+                # Valid while the gate would still take its proof.
+                reuse_ends = proof.validated_at + timedelta(days=reuse_days(now.date()))
+                authorization.expires_at = min(expires, reuse_ends)
+                authorization.save()
+                AcmeChallenge.objects.create(
+                    authorization=authorization,
+                    type=proof.type,
+                    token=proof.token,
+                    status=ChallengeStatus.VALID,
+                    validated_at=proof.validated_at,
+                )
+                continue
+            authorization.save()
             types = [AcmeChallenge.Type.DNS_01]
             if not wildcard:
                 # http-01 cannot prove control of every name under a wildcard.
@@ -60,6 +89,43 @@ def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
             )
         AcmeAccount.objects.filter(pk=account.pk).update(last_used_at=now)
     return order
+
+
+def _reusable_proof(account: AcmeAccount, name: str, *, now: datetime) -> AcmeChallenge | None:
+    """The customer's latest passed challenge for `name` still within the reuse period,
+    from an authorization still valid (not deactivated or revoked); a wildcard takes only
+    dns-01, the one method that proves control of the names under it."""
+    challenges = AcmeChallenge.objects.filter(
+        authorization__order__account__owner_id=account.owner_id,
+        authorization__domain=name.removeprefix("*."),
+        authorization__status=AuthorizationStatus.VALID,
+        status=ChallengeStatus.VALID,
+        # As the issuance gate judges it (issuance_policy): reused on the day of issuance.
+        validated_at__gt=now - timedelta(days=reuse_days(now.date())),
+    )
+    if name.startswith("*."):
+        challenges = challenges.filter(type=AcmeChallenge.Type.DNS_01)
+    return challenges.order_by("-validated_at").first()
+
+
+def _check_pending_authorizations(account: AcmeAccount, adding: int) -> None:
+    """rateLimited when the account would hold more than ACME_MAX_PENDING_AUTHORIZATIONS
+    pending authorizations, with Retry-After until the first of them expires."""
+    limit = settings.ACME_MAX_PENDING_AUTHORIZATIONS
+    now = timezone.now()
+    pending = AcmeAuthorization.objects.filter(
+        order__account=account, status=AuthorizationStatus.PENDING, expires_at__gt=now
+    )
+    expiries = list(pending.order_by("expires_at").values_list("expires_at", flat=True)[:limit])
+    if adding and len(expiries) + adding > limit:
+        retry = max(1, int((expiries[0] - now).total_seconds())) if expiries else 3600
+        raise AcmeProblem(
+            "rateLimited",
+            f"This account has {len(expiries)} pending authorizations and may hold at most "
+            f"{limit}: answer or deactivate some first.",
+            status=429,
+            headers={"Retry-After": str(retry)},
+        )
 
 
 def answer_challenge(*, challenge: AcmeChallenge) -> AcmeChallenge:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from acme_server.models import AcmeOrder
 from acme_server.services import accounts
 from acme_server.states import OrderStatus, advance
+from certificates.issuance_policy import reuse_days
 from certificates.models import Certificate, CompromisedKey
 from tests.acme_server.support import acme_brand
 
@@ -580,3 +581,79 @@ def test_an_expired_order_cannot_be_finalized(acme):
     assert problem(response) == "orderNotReady"
     assert AcmeOrder.objects.get().status == OrderStatus.INVALID
     assert not Certificate.objects.exists()
+
+
+def prove(acme, name: str, challenge_type: str = "dns-01", *, validated_at=None) -> AcmeOrder:
+    """An order of `acme`'s for `name` whose `challenge_type` challenge passed."""
+    response = acme.new_order(name)
+    order = AcmeOrder.objects.get(public_id=response["Location"].rsplit("/", 1)[-1])
+    authorization = order.authorizations.get()
+    challenge = authorization.challenges.get(type=challenge_type)
+    advance(challenge, "processing")
+    advance(challenge, "valid", changes={"validated_at": validated_at or timezone.now()})
+    advance(authorization, "valid")
+    advance(order, OrderStatus.READY)
+    return order
+
+
+def test_a_name_proved_within_the_reuse_period_is_authorized_again_without_a_challenge(acme):
+    proved = prove(acme, "shop.example.com")
+    proof = proved.authorizations.get().challenges.get(status="valid")
+
+    order = acme.new_order("shop.example.com").json()
+    authorization = acme.post(order["authorizations"][0]).json()
+
+    assert order["status"] == "ready"
+    assert authorization["status"] == "valid"
+    [challenge] = authorization["challenges"]
+    assert (challenge["type"], challenge["status"]) == ("dns-01", "valid")
+    assert challenge["validated"].startswith(proof.validated_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    # The issuance gate takes the proof it carries.
+    finalized = acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+    assert finalized.json()["status"] == "valid"
+
+
+def test_a_wildcard_reuses_only_a_dns_01_proof(acme):
+    prove(acme, "shop.example.com", "http-01")
+    assert acme.new_order("*.shop.example.com").json()["status"] == "pending"
+
+    prove(acme, "*.shop.example.com", "dns-01")
+    assert acme.new_order("*.shop.example.com").json()["status"] == "ready"
+
+
+def test_proofs_of_another_customer_or_out_of_date_or_deactivated_are_not_reused(
+    acme, client, other_customer
+):
+    other = AcmeClient(client)
+    other.register(other_customer)
+    prove(other, "theirs.example.com")
+    days = reuse_days(timezone.now().date())
+    prove(acme, "old.example.com", validated_at=timezone.now() - timedelta(days=days, minutes=1))
+    dropped = prove(acme, "dropped.example.com").authorizations.get()
+    advance(dropped, "deactivated")
+
+    for name in ("theirs.example.com", "old.example.com", "dropped.example.com"):
+        order = acme.new_order(name).json()
+        assert order["status"] == "pending", name
+        assert acme.post(order["authorizations"][0]).json()["status"] == "pending", name
+
+
+def test_pending_authorizations_beyond_the_limit_are_rate_limited_and_nothing_is_made(
+    acme, settings
+):
+    settings.ACME_MAX_PENDING_AUTHORIZATIONS = 3
+    assert acme.new_order("a.example.com", "b.example.com").status_code == 201
+    prove(acme, "proved.example.com")  # pending while made, valid since
+    orders = AcmeOrder.objects.count()
+
+    response = acme.new_order("c.example.com", "d.example.com")
+
+    assert response.status_code == 429
+    assert problem(response) == "rateLimited"
+    assert "pending authorizations" in response.json()["detail"]
+    lifetime = settings.ACME_ORDER_LIFETIME_HOURS * 3600
+    assert 0 < int(response["Retry-After"]) <= lifetime
+    assert AcmeOrder.objects.count() == orders
+    # One more fits, and a name already proved needs no pending authorization at all.
+    assert acme.new_order("c.example.com").status_code == 201
+    assert acme.new_order("proved.example.com").json()["status"] == "ready"
