@@ -10,7 +10,8 @@ from django.db import connection, connections
 from django_tasks_db.models import DBTaskResult
 
 from acme_server import challenges
-from acme_server.models import AcmeAccount, AcmeChallenge
+from acme_server.models import AcmeAccount, AcmeChallenge, AcmeOrder
+from acme_server.protocol import AcmeProblem
 from acme_server.services import orders
 from acme_server.states import ChallengeStatus, OrderStatus
 from tests.acme_server.support import WorkerThread, acme_brand
@@ -77,3 +78,34 @@ def _jwk() -> dict:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     return jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1())).public_key().to_partial_json()
+
+
+def test_parallel_new_orders_never_pass_the_pending_authorization_limit_together(
+    customer, acme_brand, settings
+):
+    settings.ACME_MAX_PENDING_AUTHORIZATIONS = 2
+    account = AcmeAccount.objects.create(
+        owner=customer, brand=acme_brand, jwk=_jwk(), thumbprint="p"
+    )
+    barrier = threading.Barrier(N)
+    outcomes: list[str] = []
+
+    def new_order(n: int) -> None:
+        payload = {"identifiers": [{"type": "dns", "value": f"n{n}.example.com"}]}
+        try:
+            barrier.wait()
+            orders.create_order(account=account, payload=payload)
+            outcomes.append("made")
+        except AcmeProblem as problem:
+            outcomes.append(problem.typ)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=new_order, args=(n,)) for n in range(N)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["made"] * 2 + ["rateLimited"] * (N - 2)
+    assert AcmeOrder.objects.filter(account=account).count() == 2
