@@ -48,6 +48,7 @@ class AcmeCredential(models.Model):
     objects = AcmeCredentialQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "ACME credential"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -83,6 +84,7 @@ class AcmeAccount(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "ACME account"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -132,6 +134,7 @@ class AcmeOrder(models.Model):
     )
 
     class Meta:
+        verbose_name = "ACME order"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "-created_at"], name="acme_order_recent")]
 
@@ -152,6 +155,7 @@ class AcmeAuthorization(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "ACME authorization"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -183,6 +187,7 @@ class AcmeChallenge(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = "ACME challenge"
         ordering = ["id"]
 
     def __str__(self) -> str:

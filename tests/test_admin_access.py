@@ -45,6 +45,11 @@ def test_the_operators_group_has_exactly_the_permissions_the_work_needs():
         "certificates.view_certificateauthority",
         "certificates.view_auditevent",
         "certificates.view_compromisedkey",
+        "acme_server.view_acmecredential",
+        "acme_server.view_acmeaccount",
+        "acme_server.view_acmeorder",
+        "acme_server.view_acmeauthorization",
+        "acme_server.view_acmechallenge",
     }
 
 
