@@ -178,7 +178,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Everything the page shows of the certificate's relations, in the one query.
     certificate = get_object_or_404(
         Certificate.objects.owned_by(request.user).select_related(
-            "brand", "order__product__brand", "application"
+            "brand",
+            "order__product__brand",
+            "application",
+            "acme_order__account",
+            "acme_order__replaces",
         ),
         pk=pk,
     )
@@ -200,6 +204,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "keystore_refusal": next((option.refusal for option in options if option.refusal), None),
         "validation_file_path": domain_checks.VALIDATION_FILE_PATH,
         "validity_days": settings.CERTIFICATE_VALIDITY_DAYS,
+        "acme_order": getattr(certificate, "acme_order", None),
+        "replacements": selectors.replacements(certificate),
     }
     return render(request, "certificates/detail.html", context)
 

@@ -235,8 +235,9 @@ def test_details_read_the_certificate_with_its_order_product_and_brand_in_one_qu
     url = reverse("certificates:detail", args=[certificate.pk])
     customer_client.get(url)  # the session's first read may write it
 
-    # The session, the user, the certificate with its relations, its revocation request.
-    with django_assert_num_queries(4):
+    # The session, the user, the certificate with its relations (its ACME order too), its
+    # revocation request, and the certificates ordered to replace it.
+    with django_assert_num_queries(5):
         response = customer_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()

@@ -18,6 +18,7 @@ from certificates.selectors.details import (
     ValidationRow,
     certificate_details,
     download_options,
+    replacements,
     validation_rows,
 )
 from certificates.selectors.keyset import Cursor, KeysetPage, bounded_count, keyset_page
@@ -102,6 +103,7 @@ __all__ = [
     "certificate_counters",
     "certificate_events",
     "certificate_details",
+    "replacements",
     "certificate_list",
     "certificate_price",
     "check_purchase",

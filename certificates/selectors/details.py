@@ -48,6 +48,34 @@ def certificate_details(certificate: Certificate) -> CertificateDetails | None:
 
 
 @dataclass(frozen=True)
+class Replacements:
+    """ARI (RFC 9773) on the details page: what an ACME order for this certificate named in
+    `replaces`, and the certificates ordered since to replace this one."""
+
+    replaces: Certificate | None
+    superseded_by: tuple[Certificate, ...]
+
+
+def replacements(certificate: Certificate) -> Replacements:
+    """Only certificates the owner can still open; one query besides the certificate's own
+    (which brings its ACME order with `select_related("acme_order__replaces")`)."""
+    order = getattr(certificate, "acme_order", None)
+    replaced = order.replaces if order else None
+    if replaced is not None and (replaced.deleted_at or replaced.owner_id != certificate.owner_id):
+        replaced = None
+    if not certificate.serial:
+        # Only an issued certificate can be named in `replaces`.
+        return Replacements(replaces=replaced, superseded_by=())
+    newer = (
+        Certificate.objects.owned_by(certificate.owner_id)
+        .filter(acme_order__replaces=certificate)
+        .only("name", "common_name")
+        .order_by("created_at")
+    )
+    return Replacements(replaces=replaced, superseded_by=tuple(newer))
+
+
+@dataclass(frozen=True)
 class ValidationRow:
     domain: str
     record: str

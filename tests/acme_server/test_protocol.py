@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from acme_server.models import AcmeOrder
+from acme_server.models import AcmeAccount, AcmeOrder
 from acme_server.services import accounts
 from acme_server.states import OrderStatus, advance
 from certificates.issuance_policy import reuse_days
 from certificates.models import Certificate, CompromisedKey
 from tests.acme_server.support import acme_brand
+from tests.admin_support import page_text
 
 __all__ = ["acme_brand"]
 
@@ -462,6 +463,30 @@ def test_a_new_order_replaces_a_certificate_once(acme):
     acme.post(response.json()["finalize"], {"csr": csr_for("shop.example.com")})
     again = acme.post(BASE + "new-order", {"identifiers": identifiers, "replaces": replaces})
     assert problem(again) == "alreadyReplaced"
+
+
+def test_the_details_pages_show_the_acme_account_and_which_replaces_which(
+    acme, customer_client, django_assert_max_num_queries
+):
+    from acme.client import _renewal_info_path_component
+
+    leaf, _ = issued_through_acme(acme)
+    old = Certificate.objects.get(serial=format(leaf.serial_number, "X"))
+    identifiers = [{"type": "dns", "value": "shop.example.com"}]
+    replacing = {"identifiers": identifiers, "replaces": _renewal_info_path_component(leaf)}
+    order = acme.post(BASE + "new-order", replacing).json()
+    acme.post(order["finalize"], {"csr": csr_for("shop.example.com")})
+    new = Certificate.objects.exclude(pk=old.pk).get()
+    account = AcmeAccount.objects.get()
+
+    old_page = page_text(customer_client.get(old.get_absolute_url()))
+    with django_assert_max_num_queries(12):
+        new_page = page_text(customer_client.get(new.get_absolute_url()))
+
+    for page in (old_page, new_page):
+        assert f"ACME account {account.public_id} {account.thumbprint}" in page
+    assert f"Superseded by {new}" in old_page and "Replaces" not in old_page
+    assert f"Replaces {old}" in new_page and "Superseded by" not in new_page
 
 
 def key_change_body(acme, new_key, *, account=None, old_key=None) -> dict:
