@@ -65,3 +65,15 @@ def deactivate_account(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "The ACME account was deactivated.")
     return redirect("acme_credentials")
+
+
+@require_POST
+def account_expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.accounts_of(request.user).filter(pk=pk).first()
+    if account is None:
+        raise Http404
+    enabled = request.POST.get("enabled") == "on"
+    accounts.set_expiry_warnings(account=account, enabled=enabled, actor=request.user)
+    state = "on" if enabled else "off"
+    messages.success(request, f"Expiry warnings for the certificates of {account} are {state}.")
+    return redirect("acme_credentials")

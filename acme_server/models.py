@@ -82,6 +82,8 @@ class AcmeAccount(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Its client renews its certificates, so their expiry warnings can be turned off here.
+    expiry_warnings = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = "ACME account"

@@ -41,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.models import Certificate, ExpiryNotice
+from certificates.models import Certificate, ExpiryNotice, Source
 
 CUSTOMERS_PER_PAGE = 200
 
@@ -65,6 +65,11 @@ class WarnedCertificate:
     days_left: int
     url: str
 
+    @property
+    def renewed_by_acme(self) -> bool:
+        """Its ACME client renews it: the email says so rather than "renew it"."""
+        return self.certificate.source == Source.ACME
+
 
 def certificate_url(pk: int) -> str:
     """The absolute address of a certificate's details page, for emails."""
@@ -74,9 +79,9 @@ def certificate_url(pk: int) -> str:
 def due_for_warning(*, now: datetime, thresholds: tuple[int, ...]) -> QuerySet[Certificate]:
     """Certificates owing a warning, each annotated with `threshold`: the smallest crossed.
 
-    Issued, not deleted, warnings on, not yet ended, ending within the largest
-    threshold, owned by an active user with an email address, and with no
-    notice yet at that smallest threshold.
+    Issued, not deleted, warnings on (for an ACME certificate, on its account too), not
+    yet ended, ending within the largest threshold, owned by an active user with an email
+    address, and with no notice yet at that smallest threshold.
     """
     crossed = Case(
         *(
@@ -98,6 +103,8 @@ def due_for_warning(*, now: datetime, thresholds: tuple[int, ...]) -> QuerySet[C
             owner__is_active=True,
         )
         .exclude(owner__email="")
+        # An ACME client renews its certificates; its account may have turned warnings off.
+        .exclude(acme_order__account__expiry_warnings=False)
         .annotate(threshold=crossed)
         .filter(~Exists(notified))
     )
@@ -128,7 +135,7 @@ def notify_expiring(
             last_owner = owners[-1]
             certificates = (
                 due.filter(owner_id__in=owners)
-                .only("pk", "owner_id", "name", "common_name", "domains", "not_after")
+                .only("pk", "owner_id", "name", "common_name", "domains", "not_after", "source")
                 .order_by("owner_id", "not_after", "pk")
             )
             by_owner: dict[int, list[Certificate]] = {}
@@ -213,6 +220,8 @@ def _message(
         "warnings": warnings,
         "now": now,
         "overview_url": settings.CONSOLE_BASE_URL + reverse("certificates:overview"),
+        "acme_url": settings.CONSOLE_BASE_URL + reverse("acme_credentials"),
+        "acme": any(warning.renewed_by_acme for warning in warnings),
     }
     subject = render_to_string("emails/expiry_warning_subject.txt", context).strip()
     message = EmailMultiAlternatives(

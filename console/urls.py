@@ -44,6 +44,11 @@ urlpatterns = [
         acme_console.deactivate_account,
         name="acme_deactivate_account",
     ),
+    path(
+        "acme-credentials/accounts/<int:pk>/expiry-warnings/",
+        acme_console.account_expiry_warnings,
+        name="acme_account_expiry_warnings",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

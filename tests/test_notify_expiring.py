@@ -269,3 +269,77 @@ def test_concurrent_runs_send_each_warning_once():
     assert listed == Counter({certificate.pk: 1 for certificate in certificates})
     assert len(notices()) == 2 * len(certificates)  # the 15- and 30-day notices
     assert all(notices().values())
+
+
+def acme_certificate(owner, days: int, domain: str):
+    """An issued ACME certificate of `owner`'s, ordered through an ACME account of theirs."""
+    from acme_server.models import AcmeAccount, AcmeOrder
+    from tests.factories import make_brand
+
+    certificate = ending_in(owner, days, domain=domain, source="acme")
+    account, _ = AcmeAccount.objects.get_or_create(
+        owner=owner,
+        defaults={"brand": make_brand(), "jwk": {}, "thumbprint": f"thumb-{owner.pk}"},
+    )
+    AcmeOrder.objects.create(
+        account=account,
+        identifiers=[domain],
+        expires_at=timezone.now() + timedelta(days=7),
+        certificate=certificate,
+    )
+    return certificate
+
+
+def test_an_acme_certificates_warning_says_its_client_renews_it(alice):
+    acme_certificate(alice, 10, "acme.example.com")
+    ending_in(alice, 12, domain="manual.example.com")
+
+    notify_expiring()
+
+    [message] = mail.outbox
+    entries = message.body.split("\n- ")[1:]
+    acme_entry = next(entry for entry in entries if "acme.example.com" in entry)
+    manual_entry = next(entry for entry in entries if "manual.example.com" in entry)
+    assert "Renewed by your ACME client" in acme_entry
+    assert "Renewed by your ACME client" not in manual_entry
+    assert "https://certs.example.com/acme-credentials/" in message.body
+    assert html_of(message).count("Renewed by your ACME client") == 1
+
+
+def test_an_acme_account_can_turn_off_the_warnings_of_its_certificates(alice, client):
+    from acme_server.models import AcmeAccount
+    from certificates.models import AuditEvent
+
+    acme_certificate(alice, 10, "acme.example.com")
+    ending_in(alice, 12, domain="manual.example.com")
+    account = AcmeAccount.objects.get(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(f"/acme-credentials/accounts/{account.pk}/expiry-warnings/")
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.expiry_warnings is False
+    assert AuditEvent.objects.filter(action="acme_account.expiry_warnings").count() == 1
+    notify_expiring()
+    [message] = mail.outbox
+    assert "manual.example.com" in message.body
+    assert "acme.example.com" not in message.body + html_of(message)
+    # Turned on again, the next run warns about it.
+    client.post(f"/acme-credentials/accounts/{account.pk}/expiry-warnings/", {"enabled": "on"})
+    notify_expiring()
+    assert "acme.example.com" in mail.outbox[-1].body
+
+
+def test_another_customers_acme_account_switch_is_not_found(alice, bob, client):
+    from acme_server.models import AcmeAccount
+
+    acme_certificate(bob, 10, "bob.example.com")
+    account = AcmeAccount.objects.get(owner=bob)
+    client.force_login(alice)
+
+    response = client.post(f"/acme-credentials/accounts/{account.pk}/expiry-warnings/")
+
+    assert response.status_code == 404
+    account.refresh_from_db()
+    assert account.expiry_warnings is True

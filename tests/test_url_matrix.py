@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = {
     "acme_credentials": Rule(CUSTOMER, GET_POST),
     "acme_revoke_credential": Rule(CUSTOMER, POST),
     "acme_deactivate_account": Rule(CUSTOMER, POST),
+    "acme_account_expiry_warnings": Rule(CUSTOMER, POST),
     "acme:default_directory": Rule(PUBLIC, ACME_GET, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),
     "acme:directory": Rule(PUBLIC, ACME_GET, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),
     "acme:new_nonce": Rule(PUBLIC, ACME_GET, ok=204, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),

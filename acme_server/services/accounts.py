@@ -123,6 +123,21 @@ def deactivate_account(*, account: AcmeAccount, actor) -> AcmeAccount:
     return account
 
 
+def set_expiry_warnings(*, account: AcmeAccount, enabled: bool, actor) -> AcmeAccount:
+    """Whether the certificates of this account get expiry warnings (its client renews them)."""
+    with transaction.atomic():
+        changed = AcmeAccount.objects.filter(pk=account.pk).exclude(expiry_warnings=enabled)
+        if changed.update(expiry_warnings=enabled):
+            record_event(
+                actor=actor,
+                action="acme_account.expiry_warnings",
+                target=account,
+                details={"enabled": enabled},
+            )
+    account.expiry_warnings = enabled
+    return account
+
+
 def _contacts(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_CONTACTS:
         raise malformed(f"contact must be a list of at most {MAX_CONTACTS} mailto: URLs.")
