@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving the console on http://127.0.0.1:8000 (sign in as demo / demo), with a task worker"
-	# The worker (ACME validation) runs beside the web server and stops with it.
+	# The worker (Verify checks, ACME validation) runs beside the web server and stops with it.
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000

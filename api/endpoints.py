@@ -109,6 +109,8 @@ def validation_out(certificate: Certificate, application: Application | None) ->
         "submitted_at": application.submitted_at,
         "last_checked_at": application.last_checked_at,
         "rejection_reason": application.rejection_reason,
+        "checking": application.is_checking,
+        "refusal": application.check_refusal,
         "rows": [row.__dict__ for row in selectors.validation_rows(application)],
     }
 
@@ -330,16 +332,21 @@ def withdraw(request: HttpRequest, certificate_id: int):
 
 @router.post(
     "/certificates/{int:certificate_id}/validation",
-    response={200: schemas.Validation, **WRITE_ERRORS},
+    response={202: schemas.Validation, **WRITE_ERRORS},
     auth=WRITE,
     tags=["applications"],
 )
 def verify(request: HttpRequest, certificate_id: int):
-    """Start the DV check now (the console's "Verify"); all names found issues the certificate."""
+    """Queue the DV check (the console's "Verify"); all names found issues the certificate.
+
+    A worker checks in the background: poll the validation until `checking` is false."""
     certificate = owned_certificate(request, certificate_id)
     with acting(request):
-        services.verify_domains(certificate=certificate, actor=owner(request))
-    return validation_out(certificate, Application.objects.get(certificate=certificate))
+        services.request_verification(certificate=certificate, actor=owner(request))
+    certificate.refresh_from_db()
+    return Status(
+        202, validation_out(certificate, Application.objects.get(certificate=certificate))
+    )
 
 
 @router.get(

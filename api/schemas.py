@@ -73,6 +73,10 @@ class Validation(Schema):
     submitted_at: datetime | None
     last_checked_at: datetime | None
     rejection_reason: str
+    checking: bool = Field(description="A check is queued or running: poll until false.")
+    refusal: str = Field(
+        description="Why the last check found every name but the certificate was not issued."
+    )
     rows: list[ValidationRow]
 
 

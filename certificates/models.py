@@ -186,6 +186,9 @@ class CustomerSettings(TimestampedModel):
 
 # A purchase is reissued while at least this much of it is left after the certificate's end.
 REISSUE_MIN_REMAINING = timedelta(days=1)
+# A Verify's check ends within DV_CHECK_TIMEOUT once a worker takes it; one not done after
+# this long waits for no worker (none runs, or it stopped mid-check), and may be asked again.
+CHECK_GIVEN_UP_AFTER = timedelta(minutes=5)
 
 
 def ended(now: datetime) -> Q:
@@ -577,6 +580,12 @@ class Application(TimestampedModel):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     # What the last domain-validation check found, per domain.
     check_results = models.JSONField(default=dict, blank=True)
+    # Set while a Verify waits for the worker or runs: the page shows "Checking..." and
+    # another Verify queues nothing. The worker clears it when the check is done.
+    check_requested_at = models.DateTimeField(null=True, blank=True)
+    # Why the last check found every name but the certificate could not be issued (the
+    # issuance policy's refusal), for the page to show once the worker is done.
+    check_refusal = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -613,6 +622,20 @@ class Application(TimestampedModel):
                 datetime.fromisoformat(checked_at) if result.get("ok") and checked_at else None
             )
         return proven
+
+    @property
+    def is_checking(self) -> bool:
+        """A Verify is queued or running, and recent enough to be waited for."""
+        return (
+            self.check_requested_at is not None
+            and self.check_requested_at > timezone.now() - CHECK_GIVEN_UP_AFTER
+        )
+
+    @property
+    def check_given_up(self) -> bool:
+        """A Verify was asked for but no worker finished it in time (none running, or one
+        stopped mid-check): the customer may ask again."""
+        return self.check_requested_at is not None and not self.is_checking
 
     @property
     def all_domains_checked(self) -> bool:

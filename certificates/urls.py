@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/apply/", views.apply, name="apply"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/verify/", views.verify, name="verify"),
+    path("<int:pk>/verification/", views.verification, name="verification"),
     path("<int:pk>/reissue/", views.reissue, name="reissue"),
     path("<int:pk>/download/<slug:server_type>/", views.download, name="download"),
     path("<int:pk>/delete/", views.delete, name="delete"),

@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 from django_ratelimit.decorators import ratelimit
 
 from certificates import domain_checks, selectors, services
@@ -305,20 +311,35 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def verify(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     try:
-        results = services.verify_domains(certificate=certificate, actor=request.user)
+        services.request_verification(certificate=certificate, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.message)
         return redirect(certificate)
-    if certificate.status == CertificateStatus.ISSUED:
-        messages.success(request, "All domains are verified: the certificate is issued.")
-    elif all(result.ok for result in results):
-        messages.success(
-            request, "All domains are verified: an operator reviews the organization next."
+    application = Application.objects.get(certificate=certificate)
+    if not application.is_checking:
+        # A worker was quicker than the redirect (or the check ran in this request).
+        certificate.refresh_from_db()
+        messages.add_message(request, *selectors.verification_outcome(certificate, application))
+    return redirect(certificate)
+
+
+@require_GET
+def verification(request: HttpRequest, pk: int) -> HttpResponse:
+    """The details page asks every second while its Verify is checking; once done, the page
+    reloads with what was found."""
+    certificate = owned_certificate(request, pk)
+    application = Application.objects.filter(certificate=certificate).first()
+    if application is None:
+        return redirect(certificate)
+    if application.is_checking:
+        return render(
+            request,
+            "certificates/detail.html#verification",
+            {"certificate": certificate, "application": application},
         )
-    elif certificate.status == CertificateStatus.CHECK_FAIL:
-        messages.error(request, "Domain validation failed: see the reason below.")
-    else:
-        messages.warning(request, "Not all domains could be verified yet: see what was found.")
+    messages.add_message(request, *selectors.verification_outcome(certificate, application))
+    if request.htmx:
+        return HttpResponseClientRefresh()
     return redirect(certificate)
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.factories import make_user
+from tests.queues import IMMEDIATE_TASKS
 
 # Certificates and keys made with cryptography, shared by the PKI core and the views' tests.
 pytest_plugins = ["tests.pki_material", "tests.dns_server", "tests.http_server"]
@@ -20,6 +21,14 @@ def other_customer(db):
 def customer_client(client, customer):
     client.force_login(customer)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_when_queued(settings):
+    """Queued work (Verify, ACME validation) runs at once, in the request's thread, through
+    the Tasks API's immediate backend: the same task a worker runs. Tests of the queue itself
+    and of real workers select DATABASE_QUEUE."""
+    settings.TASKS = IMMEDIATE_TASKS
 
 
 @pytest.fixture(autouse=True)

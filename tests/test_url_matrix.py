@@ -73,6 +73,8 @@ RULES: dict[str, Rule] = {
     "certificates:apply": Rule(CUSTOMER, GET_POST, ok=302, owned=True),
     "certificates:withdraw": Rule(CUSTOMER, POST, owned=True),
     "certificates:verify": Rule(CUSTOMER, POST, owned=True),
+    # Asked by the page while Verify checks; with no check running, back to the details.
+    "certificates:verification": Rule(CUSTOMER, ok=302, owned=True),
     "certificates:reissue": Rule(CUSTOMER, POST, owned=True),
     # Every download is written to the audit log: that row is the point, not a change.
     "certificates:download": Rule(

@@ -11,7 +11,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Min, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from acme_server.models import AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder
@@ -49,7 +50,7 @@ def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
     with transaction.atomic():
         # One new order at a time per account, so two at once cannot both pass the limit.
         AcmeAccount.objects.select_for_update().get(pk=account.pk)
-        proofs = {name: _reusable_proof(account, name, now=now) for name in names}
+        proofs = _reusable_proofs(account, names, now=now)
         _check_pending_authorizations(account, sum(proof is None for proof in proofs.values()))
         ready = all(proofs.values())
         order = AcmeOrder.objects.create(
@@ -91,38 +92,63 @@ def create_order(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeOrder:
     return order
 
 
-def _reusable_proof(account: AcmeAccount, name: str, *, now: datetime) -> AcmeChallenge | None:
-    """The customer's latest passed challenge for `name` still within the reuse period,
+def _reusable_proofs(
+    account: AcmeAccount, names: list[str], *, now: datetime
+) -> dict[str, AcmeChallenge | None]:
+    """For each name, the customer's latest passed challenge still within the reuse period,
     from an authorization still valid (not deactivated or revoked); a wildcard takes only
-    dns-01, the one method that proves control of the names under it."""
-    challenges = AcmeChallenge.objects.filter(
-        authorization__order__account__owner_id=account.owner_id,
-        authorization__domain=name.removeprefix("*."),
-        authorization__status=AuthorizationStatus.VALID,
-        status=ChallengeStatus.VALID,
-        # As the issuance gate judges it (issuance_policy): reused on the day of issuance.
-        validated_at__gt=now - timedelta(days=reuse_days(now.date())),
+    dns-01, the one method that proves control of the names under it.
+
+    One query, of at most one row per domain and challenge type: the latest of each.
+    """
+    latest = (
+        AcmeChallenge.objects.filter(
+            authorization__order__account__owner_id=account.owner_id,
+            authorization__domain__in={name.removeprefix("*.") for name in names},
+            authorization__status=AuthorizationStatus.VALID,
+            status=ChallengeStatus.VALID,
+            # As the issuance gate judges it (issuance_policy): reused on the day of issuance.
+            validated_at__gt=now - timedelta(days=reuse_days(now.date())),
+        )
+        .annotate(
+            domain=F("authorization__domain"),
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("authorization__domain"), F("type")],
+                order_by=F("validated_at").desc(),
+            ),
+        )
+        .filter(rank=1)
     )
-    if name.startswith("*."):
-        challenges = challenges.filter(type=AcmeChallenge.Type.DNS_01)
-    return challenges.order_by("-validated_at").first()
+    by_domain: dict[str, list[AcmeChallenge]] = {}
+    for challenge in latest:
+        by_domain.setdefault(challenge.domain, []).append(challenge)
+    proofs: dict[str, AcmeChallenge | None] = {}
+    for name in names:
+        found = by_domain.get(name.removeprefix("*."), [])
+        if name.startswith("*."):
+            found = [c for c in found if c.type == AcmeChallenge.Type.DNS_01]
+        proofs[name] = max(found, key=lambda c: c.validated_at, default=None)
+    return proofs
 
 
 def _check_pending_authorizations(account: AcmeAccount, adding: int) -> None:
     """rateLimited when the account would hold more than ACME_MAX_PENDING_AUTHORIZATIONS
     pending authorizations, with Retry-After until the first of them expires."""
+    if not adding:
+        return
     limit = settings.ACME_MAX_PENDING_AUTHORIZATIONS
     now = timezone.now()
     pending = AcmeAuthorization.objects.filter(
         order__account=account, status=AuthorizationStatus.PENDING, expires_at__gt=now
-    )
-    expiries = list(pending.order_by("expires_at").values_list("expires_at", flat=True)[:limit])
-    if adding and len(expiries) + adding > limit:
-        retry = max(1, int((expiries[0] - now).total_seconds())) if expiries else 3600
+    ).aggregate(count=Count("pk"), first_expiry=Min("expires_at"))
+    if pending["count"] + adding > limit:
+        first_expiry = pending["first_expiry"]
+        retry = max(1, int((first_expiry - now).total_seconds())) if first_expiry else 3600
         raise AcmeProblem(
             "rateLimited",
-            f"This account has {len(expiries)} pending authorizations and may hold at most "
-            f"{limit}: answer or deactivate some first.",
+            f"This account has {pending['count']} pending authorizations and may hold at "
+            f"most {limit}: answer or deactivate some first.",
             status=429,
             headers={"Retry-After": str(retry)},
         )

@@ -20,6 +20,7 @@ from certificates.selectors.details import (
     download_options,
     replacements,
     validation_rows,
+    verification_outcome,
 )
 from certificates.selectors.keyset import Cursor, KeysetPage, bounded_count, keyset_page
 from certificates.selectors.operators import (
@@ -127,5 +128,6 @@ __all__ = [
     "serial_state",
     "status_condition",
     "validation_rows",
+    "verification_outcome",
     "with_revocations_with_the_ca",
 ]

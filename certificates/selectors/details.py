@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes
+from django.contrib import messages
 
 from certificates import domain_checks
-from certificates.models import Certificate
+from certificates.lifecycle import CertificateStatus
+from certificates.models import Application, Certificate
 from certificates.pki import parsing
 from certificates.pki.bundles import KEYSTORE_SERVER_TYPES, SERVER_TYPE_NAMES, BundleNeedsKeyError
 
@@ -81,6 +83,24 @@ class ValidationRow:
     record: str
     url: str
     result: str
+
+
+def verification_outcome(certificate: Certificate, application: Application) -> tuple[int, str]:
+    """What a finished Verify found, as a message level and its sentence."""
+    if certificate.status == CertificateStatus.ISSUED:
+        return messages.SUCCESS, "All domains are verified: the certificate is issued."
+    if certificate.status == CertificateStatus.CHECK_FAIL:
+        return messages.ERROR, "Domain validation failed: see the reason below."
+    if application.check_given_up:
+        return messages.WARNING, "The check did not finish: press Verify to try again."
+    if application.check_refusal:
+        return messages.ERROR, application.check_refusal
+    if application.all_domains_checked:
+        return (
+            messages.SUCCESS,
+            "All domains are verified: an operator reviews the organization next.",
+        )
+    return messages.WARNING, "Not all domains could be verified yet: see what was found."
 
 
 def validation_rows(application) -> list[ValidationRow]:

@@ -18,6 +18,7 @@ from certificates.pki.parsing import private_key_to_pem
 from certificates.services.issuance import issue_certificate
 
 NOT_WAITING_FOR_APPLICATION = "This certificate is not waiting for an application."
+NOT_IN_VALIDATION = "Only a certificate in validation can be verified."
 
 
 def save_application(
@@ -78,6 +79,49 @@ def withdraw_application(*, certificate: Certificate, actor) -> None:
     transition(certificate, CertificateStatus.PENDING_APPLICATION, actor=actor)
 
 
+def request_verification(*, certificate: Certificate, actor) -> bool:
+    """Queue a check of every domain for the background worker (Verify).
+
+    A slow or silent domain then holds a worker, never a web request. Of parallel Verify
+    clicks one queues the check; the others find it queued and return False.
+    """
+    from certificates.tasks import verify_application
+
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.status != CertificateStatus.VALIDATING:
+            raise ActionNotAllowed(NOT_IN_VALIDATION)
+        application = Application.objects.get(certificate=locked)
+        if application.is_checking:
+            return False
+        application.check_requested_at = timezone.now()
+        application.check_refusal = ""
+        application.save(update_fields=["check_requested_at", "check_refusal", "updated_at"])
+    # Queued after the commit, so a worker finds the request that asked for it.
+    verify_application.enqueue(certificate.pk, getattr(user_or_none(actor), "pk", None))
+    return True
+
+
+def run_verification(*, certificate_id: int, actor) -> None:
+    """The worker's half of Verify: check the domains, keep a refusal to issue for the page,
+    and mark the check done whatever happened."""
+    certificate = (
+        Certificate.objects.select_related("application").filter(pk=certificate_id).first()
+    )
+    if certificate is None:
+        return
+    refusal = ""
+    try:
+        if certificate.status == CertificateStatus.VALIDATING:
+            verify_domains(certificate=certificate, actor=actor)
+    except ActionNotAllowed as error:
+        refusal = error.message
+    finally:
+        Application.objects.filter(certificate_id=certificate_id).update(
+            check_requested_at=None, check_refusal=refusal, updated_at=timezone.now()
+        )
+
+
 def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.CheckResult]:
     """Check every domain's DNS record or file now, for DV, OV and EV alike.
 
@@ -85,7 +129,7 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
     review of the organization, whose Approve needs every name checked.
     """
     if certificate.status != CertificateStatus.VALIDATING:
-        raise ActionNotAllowed("Only a certificate in validation can be verified.")
+        raise ActionNotAllowed(NOT_IN_VALIDATION)
     application = certificate.application
     resolver = domain_checks.Resolver(
         nameservers=tuple(settings.DV_NAMESERVERS),

@@ -18,6 +18,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from acme_server.services import accounts
 from tests.factories import make_brand, make_product
+from tests.queues import DATABASE_QUEUE
 
 CERTBOT = str(Path(sys.executable).with_name("certbot"))
 # Certbot's own network timeout is 45 s; the whole run gets this long at most.
@@ -55,9 +56,6 @@ class WorkerThread:
         self.thread.join(timeout=30)
 
 
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
 @pytest.fixture
 def acme_worker(transactional_db, settings) -> Iterator[WorkerThread | None]:
     """A real db_worker beside live_server on PostgreSQL. SQLite's shared in-memory test
@@ -65,9 +63,9 @@ def acme_worker(transactional_db, settings) -> Iterator[WorkerThread | None]:
     writes (it fails at once instead of waiting), so there the task runs when it is queued,
     through the Tasks API's immediate backend: the same task, in the request's thread."""
     if connection.vendor == "sqlite":
-        settings.TASKS = IMMEDIATE
         yield None
         return
+    settings.TASKS = DATABASE_QUEUE
     worker = WorkerThread().start()
     yield worker
     worker.stop()

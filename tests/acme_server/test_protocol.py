@@ -556,7 +556,6 @@ def stalled_challenge(acme, dns_server, settings, *, attempts: int = 1):
 def test_a_challenge_left_by_a_dead_worker_is_validated_at_the_next_poll(
     acme, dns_server, settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     order, challenge = stalled_challenge(acme, dns_server, settings)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -15,6 +15,7 @@ from acme_server.protocol import AcmeProblem
 from acme_server.services import orders
 from acme_server.states import ChallengeStatus, OrderStatus
 from tests.acme_server.support import WorkerThread, acme_brand
+from tests.queues import DATABASE_QUEUE
 
 __all__ = ["acme_brand"]
 
@@ -24,6 +25,11 @@ pytestmark = [
 ]
 
 N = 6
+
+
+@pytest.fixture(autouse=True)
+def _database_queue(settings):
+    settings.TASKS = DATABASE_QUEUE
 
 
 def test_two_workers_validate_a_challenge_answered_many_times_once(

@@ -13,7 +13,8 @@ from certificates.lifecycle import CertificateStatus as Status
 from certificates.lifecycle import RevocationStatus
 from certificates.models import Application, AuditEvent, Certificate, Order, RevocationRequest
 from tests.factories import make_brand, make_certificate, make_certificates, make_product
-from tests.issuance import issue_real_certificate
+from tests.issuance import issue_real_certificate, submit_application
+from tests.queues import DATABASE_QUEUE, run_queued_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +67,9 @@ def test_buy_apply_verify_download_and_revoke_a_dv_certificate(
 
     dns_server.set_txt("_dnsauth.shop.example.com", validation["token"])
     verified = write_api.post(f"/certificates/{certificate_id}/validation")
-    assert verified.status_code == 200
+    assert verified.status_code == 202
     assert verified.json()["status"] == Status.ISSUED
+    assert verified.json()["checking"] is False
     assert write_api.get(f"/certificates/{certificate_id}/validation").json()["rows"][0]["result"]
 
     bundle = write_api.get(f"/certificates/{certificate_id}/bundles/nginx")
@@ -333,6 +335,25 @@ def test_withdraw_returns_the_application_to_pending(write_api, customer):
     assert response.json()["status"] == Status.PENDING_APPLICATION
     again = write_api.post(f"/certificates/{certificate_id}/application/withdraw")
     assert again.status_code == 409
+
+
+def test_verify_answers_accepted_while_the_worker_checks(
+    write_api, customer, settings, dns_server, dv_settings
+):
+    settings.TASKS = DATABASE_QUEUE
+    certificate = submit_application(customer, "DV", prove_control=False)
+    Application.objects.filter(certificate=certificate).update(validation_method="dns")
+    dns_server.set_txt("_dnsauth.shop.example.com", certificate.application.validation_token)
+    url = f"/certificates/{certificate.pk}/validation"
+
+    accepted = write_api.post(url)
+
+    assert accepted.status_code == 202
+    assert accepted.json()["checking"] is True
+    assert write_api.get(url).json()["checking"] is True
+    run_queued_checks()
+    assert write_api.get(url).json()["checking"] is False
+    assert write_api.get(url).json()["status"] == Status.ISSUED
 
 
 def test_verify_of_a_certificate_not_in_validation_is_not_allowed(write_api, customer):
