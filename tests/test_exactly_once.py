@@ -21,6 +21,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from certificates import services
 from certificates.issuance_policy import reuse_days
@@ -40,6 +41,7 @@ from certificates.models import (
 from certificates.pki.parsing import load_private_key
 from tests.factories import make_certificate, make_product, make_user, operators_group
 from tests.issuance import issue_real_certificate, submit_application
+from tests.queues import DATABASE_QUEUE
 
 pytestmark = [
     pytest.mark.skipif(
@@ -169,6 +171,16 @@ def test_verify_issues_one_certificate_and_signs_nothing_more(
 
     assert_once(statuses, lambda: IssuedSerial.objects.filter(certificate=certificate).count())
     assert Certificate.objects.get(pk=certificate.pk).status == Status.ISSUED
+
+
+def test_parallel_verify_clicks_queue_one_check(customer, settings):
+    settings.TASKS = DATABASE_QUEUE
+    certificate = submit_application(customer, "DV", prove_control=False)
+
+    statuses = fire(customer, reverse("certificates:verify", args=[certificate.pk]), {})
+
+    assert_once(statuses, DBTaskResult.objects.count)
+    assert Application.objects.get(certificate=certificate).is_checking
 
 
 def test_reissue_from_one_page_view_reissues_once(customer):
