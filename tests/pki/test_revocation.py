@@ -758,3 +758,44 @@ def test_openssl_ocsp_accepts_presigned_good_and_revoked_answers(
     assert "revoked.pem: revoked" in revoked
     assert "Reason: keyCompromise" in revoked
     assert f"Revocation Time: {openssl_time(REVOKED_AT)}" in revoked
+
+
+# --- independent proof: pkilint's RFC 6960 lint ---------------------------------------------
+
+
+def pkilint_ocsp_findings(der: bytes) -> list[str]:
+    """Every finding (any severity) of pkilint's RFC 6960 OCSP response lint."""
+    from pkilint import loader, pkix
+    from pkilint.pkix import extension, name
+    from pkilint.pkix import ocsp as pkilint_ocsp
+
+    validator = pkilint_ocsp.create_pkix_ocsp_response_validator_container(
+        [
+            pkilint_ocsp.create_response_decoder(),
+            pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
+            pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS),
+        ],
+        [],
+    )
+    document = loader.RFC6960OCSPResponseDocumentLoader().load_der_document(der, "answer")
+    results = validator.validate(document.root)
+    assert results  # the lint really ran over the response's parts
+    return [
+        f"{description.finding.severity}: {description.finding.code} {description.message or ''}"
+        for result in results
+        for description in result.finding_descriptions
+    ]
+
+
+def test_pkilint_finds_nothing_in_presigned_good_revoked_and_unknown_answers(
+    local_issuing, good_leaf, revoked_leaf, lookup
+):
+    for serial in (good_leaf.serial_number, revoked_leaf.serial_number, 12345):
+        answer = presign_ocsp_response(local_issuing, serial=serial, state=lookup(serial), now=NOW)
+        assert pkilint_ocsp_findings(answer.der) == []
+
+
+def test_pkilint_finds_nothing_in_a_live_answer_with_a_nonce(local_issuing, revoked_leaf, lookup):
+    request = ocsp_request(revoked_leaf, local_issuing.certificate, nonce=b"0123456789abcdef")
+    answer = respond_to_ocsp(request, issuer=local_issuing, lookup=lookup, now=NOW)
+    assert pkilint_ocsp_findings(answer) == []
