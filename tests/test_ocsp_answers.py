@@ -1,5 +1,6 @@
 """OCSP answers signed ahead: stored at issuance, replaced at revocation, refreshed in time."""
 
+import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -8,6 +9,7 @@ import time_machine
 from cryptography import x509
 from cryptography.x509 import ocsp
 from django.core.management import call_command
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from certificates import services
@@ -147,3 +149,35 @@ def test_the_task_runs_the_command(customer, settings):
         result = refresh_task.enqueue()
 
     assert result.return_value.startswith("Signed 1 OCSP answer again in ")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite locks the file)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_refresh_skips_an_answer_a_revocation_is_replacing(customer):
+    held = issue_real_certificate(customer, domain="held.example.com")
+    free = issue_real_certificate(customer, domain="free.example.com")
+    locked, release = threading.Event(), threading.Event()
+
+    def revocation_in_progress():
+        try:
+            with transaction.atomic():
+                OcspAnswer.objects.select_for_update().get(serial=held.serial)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=revocation_in_progress)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        refreshed = services.refresh_ocsp_answers(now=timezone.now() + timedelta(hours=7))
+    finally:
+        release.set()
+        thread.join()
+
+    assert refreshed == 1
+    stale = OcspAnswer.objects.get(serial=held.serial)
+    assert stale.refresh_at < OcspAnswer.objects.get(serial=free.serial).refresh_at
