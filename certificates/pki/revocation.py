@@ -2,7 +2,8 @@
 
 Both are signed by the CA itself, so clients need no extra certificate to trust them. The
 database lives on the Django side: it passes the revoked entries for a CRL, and a lookup
-function that says what it knows about one serial for OCSP.
+function that says what it knows about one serial for OCSP. OCSP answers can also be
+signed ahead (presign_ocsp_response) for the requests stored_answer_key says they serve.
 """
 
 from __future__ import annotations
