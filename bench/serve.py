@@ -212,7 +212,7 @@ def measure(
         ),
         Target("static file (console.css)", "GET", "/static/css/console.css"),
         Target(
-            "OCSP (good serial)",
+            "OCSP (good serial, answer signed ahead)",
             "POST",
             f"/pki/{revocations.issuer.slug}/ocsp",
             ocsp_body,

@@ -671,6 +671,41 @@ class IssuedSerial(models.Model):
         return self.serial
 
 
+class OcspAnswer(models.Model):
+    """The OCSP answer about one issued serial, signed ahead so that the responder only
+    looks it up (certificates.services.ocsp_answers keeps it current).
+
+    It answers requests with a SHA-1 CertID and no nonce, naming exactly these issuer
+    hashes; every other request is signed live, as before. Looked up by CA and serial.
+    """
+
+    issued_serial = models.OneToOneField(
+        IssuedSerial, on_delete=models.CASCADE, related_name="ocsp_answer"
+    )
+    # The issued serial's CA and serial again, so that the lookup needs no join.
+    authority = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="+")
+    serial = models.CharField(max_length=64)
+    issuer_name_hash = models.BinaryField(max_length=20)
+    issuer_key_hash = models.BinaryField(max_length=20)
+    der = models.BinaryField("answer (DER)")
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    # Half its validity: from then on the refresh signs it again.
+    refresh_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "OCSP answer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "serial"], name="unique_ocsp_answer_per_ca"
+            )
+        ]
+        indexes = [models.Index(fields=["refresh_at"], name="ocsp_answer_refresh")]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
 # The RFC 5280 CRLReason codes a customer can choose, from the core's table, named as
 # cryptography names their flags (KEY_COMPROMISE, ...).
 RevocationReason = models.IntegerChoices(

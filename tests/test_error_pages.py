@@ -16,7 +16,8 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import path, reverse
 
-from certificates import pki_views, services
+from certificates import pki_views, selectors, services
+from certificates.models import OcspAnswer
 from certificates.pki.parsing import load_certificates
 from console import urls as project_urls
 from tests.factories import make_certificate
@@ -155,6 +156,8 @@ def test_an_ocsp_responder_failure_is_an_ocsp_internal_error_and_is_logged(
     client, ocsp_url_and_request, monkeypatch, caplog
 ):
     url, body = ocsp_url_and_request
+    # No answer signed ahead: the responder signs live, and that fails.
+    OcspAnswer.objects.all().delete()
 
     def fails(**kwargs):
         raise RuntimeError("the CA key is unreadable")
@@ -176,6 +179,8 @@ def test_a_database_failure_in_ocsp_is_an_internal_error_for_get_too(
     def database_down(*args, **kwargs):
         raise DatabaseError("connection refused")
 
+    # Both lookups: the stored answer's and the CA's for the live answer.
+    monkeypatch.setattr(selectors, "stored_ocsp_answer", database_down)
     monkeypatch.setattr(pki_views, "authority_or_404", database_down)
     client.raise_request_exception = False
 

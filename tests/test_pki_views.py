@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from certificates import services
 from certificates.lifecycle import RevocationStatus
-from certificates.models import Certificate, CertificateAuthority
+from certificates.models import Certificate, CertificateAuthority, OcspAnswer
 from certificates.pki.parsing import load_certificates
 from tests.issuance import issue_real_certificate
 
@@ -312,6 +312,87 @@ def test_malformed_ocsp_gets_get_the_malformed_request_status(client, pki, path)
     assert answer.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
+# --- answers signed ahead ------------------------------------------------------------------
+
+
+def stored_der(certificate) -> bytes:
+    row = OcspAnswer.objects.get(authority=certificate.authority, serial=certificate.serial)
+    return bytes(row.der)
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_ocsp_serves_the_stored_answer_with_one_query(
+    client, pki, method, django_assert_num_queries
+):
+    body = ocsp_request(pki.leaf(pki.revoked), pki.issuing)
+    with django_assert_num_queries(1):
+        if method == "POST":
+            response = client.post(pki.ocsp_url, body, content_type="application/ocsp-request")
+        else:
+            encoded = quote(base64.b64encode(body).decode(), safe="")
+            response = client.get(f"{pki.ocsp_url}/{encoded}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/ocsp-response"
+    assert response.content == stored_der(pki.revoked)
+
+
+def test_ocsp_with_a_nonce_is_answered_live_with_the_nonce(client, pki):
+    body = ocsp_request(pki.leaf(pki.good), pki.issuing, nonce=b"fedcba9876543210")
+    response = client.post(pki.ocsp_url, body, content_type="application/ocsp-request")
+
+    assert response.content != stored_der(pki.good)
+    answer = ocsp.load_der_ocsp_response(response.content)
+    assert answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == (
+        b"fedcba9876543210"
+    )
+    assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert signed_by(answer, pki.issuing)
+
+
+def test_ocsp_in_sha256_is_answered_live_in_sha256(client, pki):
+    body = ocsp_request(pki.leaf(pki.revoked), pki.issuing, algorithm=hashes.SHA256())
+    response = client.post(pki.ocsp_url, body, content_type="application/ocsp-request")
+
+    assert response.content != stored_der(pki.revoked)
+    answer = ocsp.load_der_ocsp_response(response.content)
+    assert isinstance(answer.hash_algorithm, hashes.SHA256)
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+
+
+def test_a_lapsed_stored_answer_is_not_served(client, pki):
+    lapsed = stored_der(pki.good)
+    with time_machine.travel(timezone.now() + timedelta(hours=13)):
+        answer = post_ocsp(client, pki.ocsp_url, ocsp_request(pki.leaf(pki.good), pki.issuing))
+        now = timezone.now()
+
+    assert answer.public_bytes(serialization.Encoding.DER) != lapsed
+    assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert answer.next_update_utc > now
+
+
+def test_a_stored_answer_is_only_for_its_issuers_hashes(client, pki):
+    real = ocsp.load_der_ocsp_request(ocsp_request(pki.leaf(pki.good), pki.issuing))
+    other_key = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        real.issuer_name_hash, b"\x00" * 20, real.serial_number, hashes.SHA1()
+    )
+    body = other_key.build().public_bytes(serialization.Encoding.DER)
+
+    answer = post_ocsp(client, pki.ocsp_url, body)
+    assert answer.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+def test_a_stored_answer_is_not_served_under_another_cas_url(client, pki, customer):
+    assert (
+        client.post(
+            "/pki/no-such-ca/ocsp",
+            ocsp_request(pki.leaf(pki.good), pki.issuing),
+            content_type="application/ocsp-request",
+        ).status_code
+        == 404
+    )
+
+
 # --- independent proof: the openssl command line -------------------------------------------
 
 
@@ -450,3 +531,30 @@ def test_a_reissued_certificates_old_serial_stays_known_and_is_revoked_with_it(c
         assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
         answer = post_ocsp(client, url, ocsp_request(leaf, issuing))
         assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+
+
+def test_openssl_verifies_the_stored_answers_the_responder_serves(client, pki, pki_files):
+    for name, certificate in (("revoked", pki.revoked), ("good", pki.good)):
+        pki_files.ok(
+            "ocsp",
+            *("-issuer", "issuing.pem", "-cert", f"{name}.pem", "-no_nonce"),
+            *("-reqout", f"{name}.req"),
+        )
+        request = (pki_files.directory / f"{name}.req").read_bytes()
+        response = client.post(pki.ocsp_url, request, content_type="application/ocsp-request")
+        assert response.content == stored_der(certificate)
+        pki_files.write(f"{name}.resp", response.content)
+
+    def check(name: str) -> str:
+        return pki_files.ok(
+            "ocsp",
+            *("-respin", f"{name}.resp", "-CAfile", "root.pem", "-verify_other", "issuing.pem"),
+            *("-issuer", "issuing.pem", "-cert", f"{name}.pem", "-no_nonce"),
+        )
+
+    revoked, good = check("revoked"), check("good")
+    assert "Response verify OK" in revoked
+    assert "revoked.pem: revoked" in revoked
+    assert "Reason: keyCompromise" in revoked
+    assert "Response verify OK" in good
+    assert "good.pem: good" in good

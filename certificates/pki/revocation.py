@@ -2,7 +2,8 @@
 
 Both are signed by the CA itself, so clients need no extra certificate to trust them. The
 database lives on the Django side: it passes the revoked entries for a CRL, and a lookup
-function that says what it knows about one serial for OCSP.
+function that says what it knows about one serial for OCSP. OCSP answers can also be
+signed ahead (presign_ocsp_response) for the requests stored_answer_key says they serve.
 """
 
 from __future__ import annotations
@@ -249,11 +250,37 @@ def respond_to_ocsp(
         # The client gets the protocol's answer; the operators get the traceback.
         logger.exception("OCSP lookup failed for serial %X", request.serial_number)
         return _error_response(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
-    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+    return _signed_answer(
+        issuer,
         issuer_name_hash=request.issuer_name_hash,
         issuer_key_hash=request.issuer_key_hash,
-        serial_number=request.serial_number,
         algorithm=request.hash_algorithm,
+        serial=request.serial_number,
+        state=state,
+        this_update=this_update,
+        next_update=next_update,
+        nonce=_nonce(request),
+    )
+
+
+def _signed_answer(
+    issuer: Authority,
+    *,
+    issuer_name_hash: bytes,
+    issuer_key_hash: bytes,
+    algorithm: hashes.HashAlgorithm,
+    serial: int,
+    state: SerialState,
+    this_update: datetime,
+    next_update: datetime,
+    nonce: x509.OCSPNonce | None,
+) -> bytes:
+    # The one place answers are built, live or signed ahead, so both say the same.
+    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+        issuer_name_hash=issuer_name_hash,
+        issuer_key_hash=issuer_key_hash,
+        serial_number=serial,
+        algorithm=algorithm,
         cert_status=_OCSP_STATUS[state.status],
         this_update=this_update,
         next_update=next_update,
@@ -261,11 +288,92 @@ def respond_to_ocsp(
         revocation_reason=_reason_flag(state.reason) if state.revoked_at else None,
     )
     builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.certificate)
-    nonce = _nonce(request)
     if nonce is not None:
         builder = builder.add_extension(nonce, critical=False)
     response = builder.sign(issuer.private_key, signature_hash(issuer.private_key))
     return response.public_bytes(serialization.Encoding.DER)
+
+
+# --- OCSP answers signed ahead ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PresignedAnswer:
+    """An OCSP answer signed before anyone asks: its DER, the SHA-1 CertID hashes of its
+    issuer (a stored answer is only for requests naming exactly these) and its times."""
+
+    der: bytes
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    this_update: datetime
+    next_update: datetime
+
+
+@dataclass(frozen=True)
+class StoredAnswerKey:
+    """What a request that a stored answer can serve asks about: a serial, under an issuer
+    named by the SHA-1 hashes of its name and key."""
+
+    serial: int
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+
+
+def presign_ocsp_response(
+    issuer: Authority,
+    *,
+    serial: int,
+    state: SerialState,
+    now: datetime,
+    next_update: datetime | None = None,
+) -> PresignedAnswer:
+    """The answer respond_to_ocsp gives a request about this serial with a SHA-1 CertID
+    and no nonce, signed now: the form almost every client sends (RFC 5019 2.1.1).
+
+    next_update defaults to now + DEFAULT_OCSP_VALIDITY; naive datetimes raise ValueError.
+    """
+    this_update = _utc(now)
+    next_update = _utc(next_update) if next_update else this_update + DEFAULT_OCSP_VALIDITY
+    if next_update <= this_update:
+        raise ValueError("next_update must come after now.")
+    if serial <= 0:
+        raise ValueError(f"A serial number must be positive, not {serial}.")
+    name_hash, key_hash = _issuer_hashes(issuer, hashes.SHA1())
+    der = _signed_answer(
+        issuer,
+        issuer_name_hash=name_hash,
+        issuer_key_hash=key_hash,
+        algorithm=hashes.SHA1(),
+        serial=serial,
+        state=state,
+        this_update=this_update,
+        next_update=next_update,
+        nonce=None,
+    )
+    return PresignedAnswer(
+        der=der,
+        issuer_name_hash=name_hash,
+        issuer_key_hash=key_hash,
+        this_update=this_update,
+        next_update=next_update,
+    )
+
+
+def stored_answer_key(request_der: bytes) -> StoredAnswerKey | None:
+    """The serial and issuer hashes of a request a stored answer can serve: one readable
+    request with a SHA-1 CertID and no nonce. None for anything else (a nonce must be
+    echoed, another hash must be answered in it, a bad request gets its error status):
+    those go to respond_to_ocsp."""
+    request = _load_request(request_der)
+    if request is None or _nonce(request) is not None:
+        return None
+    if not isinstance(request.hash_algorithm, hashes.SHA1):
+        return None
+    return StoredAnswerKey(
+        serial=request.serial_number,
+        issuer_name_hash=request.issuer_name_hash,
+        issuer_key_hash=request.issuer_key_hash,
+    )
 
 
 def _load_request(request_der: bytes) -> ocsp.OCSPRequest | None:

@@ -4,7 +4,8 @@ overview: the counters, tabs and filtered list; keyset: its pages, by cursor, an
 bounded counts. details: the details page's reads.
 purchase: what is on sale and its price. orders: the Orders page, and the API's orders and
 audit events. account: a customer's settings. brands: brands listed, on sale, by issuer.
-revocation: refund terms and price, the CRL's entries and a serial's OCSP state.
+revocation: refund terms and price, the CRL's entries, a serial's OCSP state and its
+stored OCSP answer.
 operators: the operators' queues (review, with the CA, overdue, orders to refund), when a
 certificate was first issued, and the refund a revocation completed on a day brings.
 """
@@ -71,6 +72,7 @@ from certificates.selectors.revocation import (
     refund_terms_from,
     revoked_entries,
     serial_state,
+    stored_ocsp_answer,
 )
 
 __all__ = [
@@ -126,6 +128,7 @@ __all__ = [
     "revocation_with_the_ca",
     "revoked_entries",
     "serial_state",
+    "stored_ocsp_answer",
     "status_condition",
     "validation_rows",
     "verification_outcome",

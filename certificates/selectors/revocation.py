@@ -1,4 +1,5 @@
-"""Revocation reads: a certificate's refund terms and price, and what the CRL and OCSP say."""
+"""Revocation reads: a certificate's refund terms and price, what the CRL and OCSP say, and
+the OCSP answers stored ahead."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -8,9 +9,15 @@ from django.utils import timezone
 
 from certificates import refunds
 from certificates.lifecycle import RevocationStatus
-from certificates.models import Certificate, CertificateAuthority, IssuedSerial, RevocationRequest
+from certificates.models import (
+    Certificate,
+    CertificateAuthority,
+    IssuedSerial,
+    OcspAnswer,
+    RevocationRequest,
+)
 from certificates.pki.parsing import serial_hex
-from certificates.pki.revocation import RevokedEntry, SerialState
+from certificates.pki.revocation import RevokedEntry, SerialState, StoredAnswerKey
 
 
 def refund_terms(*, certificate: Certificate) -> refunds.RefundTerms:
@@ -84,3 +91,26 @@ def serial_state(*, issuer: CertificateAuthority, serial: int) -> SerialState:
         return SerialState.good()
     revoked_at, reason = revoked[0]
     return SerialState.revoked(revoked_at, reason=reason)
+
+
+def stored_ocsp_answer(*, ca_slug: str, key: StoredAnswerKey, now: datetime) -> bytes | None:
+    """The stored answer the issuing CA `ca_slug` signed about this serial, while fresh.
+
+    One query on the (CA, serial) index; None when there is none, it has lapsed, or the
+    request names other issuer hashes (another CA's, or ours before a new key), which the
+    live responder must answer.
+    """
+    der = (
+        OcspAnswer.objects.filter(
+            authority__slug=ca_slug,
+            authority__role=CertificateAuthority.Role.ISSUING,
+            serial=serial_hex(key.serial),
+            issuer_name_hash=key.issuer_name_hash,
+            issuer_key_hash=key.issuer_key_hash,
+            next_update__gt=now,
+        )
+        .order_by()
+        .values_list("der", flat=True)
+        .first()
+    )
+    return None if der is None else bytes(der)

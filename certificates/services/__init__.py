@@ -10,7 +10,8 @@ verify domains, approve and reject. issuance: sign, issue, reissue. uploads: kee
 certificate bought elsewhere. downloads: the zip per server type. deletion: delete.
 preferences: expiry warnings. revocation: request, confirm, cancel, complete, reject,
 revoke for key compromise. key_compromise: the public report of a compromised key.
-publication: the CRL and OCSP answers. account: the customer's profile and defaults.
+publication: the CRL and OCSP answers; ocsp_answers: OCSP answers signed ahead.
+account: the customer's profile and defaults.
 """
 
 from certificates.services.account import update_profile
@@ -36,6 +37,7 @@ from certificates.services.key_compromise import (
     new_challenge,
     report_compromised_key,
 )
+from certificates.services.ocsp_answers import refresh_ocsp_answers, store_ocsp_answer
 from certificates.services.preferences import set_expiry_warnings
 from certificates.services.publication import answer_ocsp, current_crl
 from certificates.services.purchase import purchase, subscription_end
@@ -67,6 +69,7 @@ __all__ = [
     "new_challenge",
     "purchase",
     "record_issued_serial",
+    "refresh_ocsp_answers",
     "reissue_certificate",
     "reject_application",
     "report_compromised_key",
@@ -79,6 +82,7 @@ __all__ = [
     "run_verification",
     "save_application",
     "set_expiry_warnings",
+    "store_ocsp_answer",
     "subscription_end",
     "update_profile",
     "upload_certificate",

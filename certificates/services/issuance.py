@@ -16,6 +16,7 @@ from certificates.models import Application, Certificate, IssuedSerial, Validati
 from certificates.pki import ca, csr
 from certificates.pki.errors import PKIError
 from certificates.pki.parsing import CertificateInfo, certificate_to_pem, describe_certificate
+from certificates.services.ocsp_answers import store_ocsp_answer
 
 
 def fields_read_from(info: CertificateInfo) -> dict:
@@ -173,6 +174,7 @@ def issue_certificate(
                 details={"serial": fields["serial"]},
             )
             record_issued_serial(certificate=certificate)
+            store_ocsp_answer(certificate=certificate)
             if certificate.validation_type != ValidationType.DV:
                 Application.objects.filter(certificate=certificate).update(
                     reviewed_by=user_or_none(actor),
@@ -223,6 +225,7 @@ def reissue_certificate(
             # The new end date moves it to another day of the "Will Expire" counts.
             counters.record_moves([(counted_as, counters.key_of(locked))])
             record_issued_serial(certificate=locked)
+            store_ocsp_answer(certificate=locked)
             record_event(
                 actor=actor,
                 action="certificate.reissue",

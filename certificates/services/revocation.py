@@ -30,6 +30,7 @@ from certificates.models import (
     RevocationReason,
     RevocationRequest,
 )
+from certificates.services.ocsp_answers import store_ocsp_answer
 
 CONFIRMATION_SALT = "certificates.revocation.confirm"
 
@@ -324,6 +325,8 @@ def _revoke(
     # The next download publishes a new CRL. This waits for a CRL being built right
     # now (it holds the CA row) and then marks it stale, so none is left out.
     CertificateAuthority.objects.filter(pk=certificate.authority_id).update(crl_refresh_at=None)
+    # In this transaction: the stored OCSP answers say revoked as soon as it commits.
+    store_ocsp_answer(certificate=certificate)
     revocation.certificate = certificate
 
 

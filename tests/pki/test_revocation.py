@@ -16,9 +16,12 @@ from certificates.pki.revocation import (
     REVOCATION_REASONS,
     RevokedEntry,
     SerialState,
+    StoredAnswerKey,
     build_crl,
     ocsp_request_from_get_path,
+    presign_ocsp_response,
     respond_to_ocsp,
+    stored_answer_key,
 )
 from tests.pki_material import CA_BASE_URL, CA_SLUG
 
@@ -488,6 +491,66 @@ def test_get_and_post_give_the_same_answer(local_issuing, revoked_leaf, lookup):
     assert via_get.serial_number == revoked_leaf.serial_number
 
 
+# --- answers signed ahead ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["good", "revoked", "unknown"])
+def test_a_presigned_answer_is_the_live_answer_to_a_sha1_request_without_nonce(
+    local_issuing, good_leaf, revoked_leaf, issue_leaf, lookup, name
+):
+    leaf = {"good": good_leaf, "revoked": revoked_leaf, "unknown": issue_leaf()}[name]
+    live = respond_to_ocsp(
+        ocsp_request(leaf, local_issuing.certificate), issuer=local_issuing, lookup=lookup, now=NOW
+    )
+    presigned = presign_ocsp_response(
+        local_issuing, serial=leaf.serial_number, state=lookup(leaf.serial_number), now=NOW
+    )
+
+    # ECDSA signatures differ each time; everything they sign is the same.
+    live_answer = ocsp.load_der_ocsp_response(live)
+    stored_answer = ocsp.load_der_ocsp_response(presigned.der)
+    assert stored_answer.tbs_response_bytes == live_answer.tbs_response_bytes
+    assert stored_answer.signature_algorithm_oid == live_answer.signature_algorithm_oid
+    assert presigned.this_update == NOW.replace(microsecond=0)
+    assert presigned.next_update == NOW.replace(microsecond=0) + DEFAULT_OCSP_VALIDITY
+    request = ocsp.load_der_ocsp_request(ocsp_request(leaf, local_issuing.certificate))
+    assert presigned.issuer_name_hash == request.issuer_name_hash
+    assert presigned.issuer_key_hash == request.issuer_key_hash
+
+
+def test_a_presigned_answer_refuses_impossible_times_and_serials(local_issuing):
+    good = SerialState.good()
+    with pytest.raises(ValueError):
+        presign_ocsp_response(local_issuing, serial=5, state=good, now=datetime(2026, 5, 4))
+    with pytest.raises(ValueError):
+        presign_ocsp_response(local_issuing, serial=5, state=good, now=NOW, next_update=NOW)
+    with pytest.raises(ValueError):
+        presign_ocsp_response(local_issuing, serial=0, state=good, now=NOW)
+
+
+def test_a_sha1_request_without_nonce_can_be_served_from_a_stored_answer(local_issuing, good_leaf):
+    body = ocsp_request(good_leaf, local_issuing.certificate)
+    request = ocsp.load_der_ocsp_request(body)
+    assert stored_answer_key(body) == StoredAnswerKey(
+        serial=good_leaf.serial_number,
+        issuer_name_hash=request.issuer_name_hash,
+        issuer_key_hash=request.issuer_key_hash,
+    )
+
+
+def test_requests_a_stored_answer_cannot_serve_are_answered_live(local_issuing, good_leaf):
+    issuer = local_issuing.certificate
+    for body in [
+        ocsp_request(good_leaf, issuer, nonce=b"0123456789abcdef"),  # the nonce is echoed
+        ocsp_request(good_leaf, issuer, algorithm=hashes.SHA256()),  # answered in SHA-256
+        ocsp_request(good_leaf, issuer, nonce=b""),  # malformed: an empty nonce
+        ocsp_request(good_leaf, issuer)[:-3],  # truncated
+        b"",
+        b"not a request",
+    ]:
+        assert stored_answer_key(body) is None
+
+
 # --- independent proof: openssl ---------------------------------------------------------
 
 
@@ -658,3 +721,81 @@ def test_openssl_sees_the_error_statuses(pki_files, local_root, local_issuing, l
     ]:
         output = pki_files.run("ocsp", "-respin", f"{name}.resp", "-resp_text").stdout
         assert f"Responder Error: {status}" in output
+
+
+def test_openssl_ocsp_accepts_presigned_good_and_revoked_answers(
+    pki_files, local_issuing, good_leaf, revoked_leaf, lookup
+):
+    for name, leaf in (("good", good_leaf), ("revoked", revoked_leaf)):
+        pki_files.ok(
+            "ocsp",
+            *("-issuer", "issuing.pem", "-cert", f"{name}.pem", "-no_nonce"),
+            *("-reqout", f"{name}.req"),
+        )
+        request = (pki_files.directory / f"{name}.req").read_bytes()
+        key = stored_answer_key(request)
+        assert key is not None and key.serial == leaf.serial_number
+        answer = presign_ocsp_response(
+            local_issuing, serial=key.serial, state=lookup(key.serial), now=datetime.now(UTC)
+        )
+        pki_files.write(f"{name}.resp", answer.der)
+
+    good = pki_files.ok(
+        "ocsp",
+        *("-respin", "good.resp", "-issuer", "issuing.pem", "-cert", "good.pem", "-no_nonce"),
+        *("-CAfile", "root.pem", "-verify_other", "issuing.pem", "-resp_text"),
+    )
+    assert "Response verify OK" in good
+    assert "good.pem: good" in good
+    assert "WARNING" not in good
+
+    revoked = pki_files.ok(
+        "ocsp",
+        *("-respin", "revoked.resp", "-issuer", "issuing.pem", "-cert", "revoked.pem"),
+        *("-VAfile", "issuing.pem", "-no_nonce"),
+    )
+    assert "Response verify OK" in revoked
+    assert "revoked.pem: revoked" in revoked
+    assert "Reason: keyCompromise" in revoked
+    assert f"Revocation Time: {openssl_time(REVOKED_AT)}" in revoked
+
+
+# --- independent proof: pkilint's RFC 6960 lint ---------------------------------------------
+
+
+def pkilint_ocsp_findings(der: bytes) -> list[str]:
+    """Every finding (any severity) of pkilint's RFC 6960 OCSP response lint."""
+    from pkilint import loader, pkix
+    from pkilint.pkix import extension, name
+    from pkilint.pkix import ocsp as pkilint_ocsp
+
+    validator = pkilint_ocsp.create_pkix_ocsp_response_validator_container(
+        [
+            pkilint_ocsp.create_response_decoder(),
+            pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
+            pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS),
+        ],
+        [],
+    )
+    document = loader.RFC6960OCSPResponseDocumentLoader().load_der_document(der, "answer")
+    results = validator.validate(document.root)
+    assert results  # the lint really ran over the response's parts
+    return [
+        f"{description.finding.severity}: {description.finding.code} {description.message or ''}"
+        for result in results
+        for description in result.finding_descriptions
+    ]
+
+
+def test_pkilint_finds_nothing_in_presigned_good_revoked_and_unknown_answers(
+    local_issuing, good_leaf, revoked_leaf, lookup
+):
+    for serial in (good_leaf.serial_number, revoked_leaf.serial_number, 12345):
+        answer = presign_ocsp_response(local_issuing, serial=serial, state=lookup(serial), now=NOW)
+        assert pkilint_ocsp_findings(answer.der) == []
+
+
+def test_pkilint_finds_nothing_in_a_live_answer_with_a_nonce(local_issuing, revoked_leaf, lookup):
+    request = ocsp_request(revoked_leaf, local_issuing.certificate, nonce=b"0123456789abcdef")
+    answer = respond_to_ocsp(request, issuer=local_issuing, lookup=lookup, now=NOW)
+    assert pkilint_ocsp_findings(answer) == []
