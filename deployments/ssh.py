@@ -143,6 +143,8 @@ class _RemoteFile:
     contents: bytes
     # What was there before: None until read, then (contents, mode), or False if no file.
     previous: tuple[bytes, int] | bool | None = None
+    # The rename over the path was asked for: only then may the path have changed.
+    written: bool = False
 
 
 class _Deployment:
@@ -174,7 +176,7 @@ class _Deployment:
                         await self._copy_aside(sftp, file)
                     for file in self.files:
                         self.touched = True
-                        await self._write(sftp, file.path, file.contents, file.mode)
+                        await self._write(sftp, file.path, file.contents, file.mode, file)
                 finally:
                     sftp.exit()
                 status, stderr = await self._run_reload()
@@ -326,8 +328,8 @@ class _Deployment:
         file.previous = (contents, (attrs.permissions or 0o600) & 0o7777)
 
     async def _put_back(self, sftp: asyncssh.SFTPClient, file: _RemoteFile) -> None:
-        if file.previous is None:
-            return  # never read, so never written
+        if not file.written:
+            return  # the path was never replaced
         if file.previous is False:
             try:
                 await sftp.remove(file.path)
@@ -339,7 +341,14 @@ class _Deployment:
         contents, mode = file.previous
         await self._write(sftp, file.path, contents, mode)
 
-    async def _write(self, sftp: asyncssh.SFTPClient, path: str, contents: bytes, mode: int):
+    async def _write(
+        self,
+        sftp: asyncssh.SFTPClient,
+        path: str,
+        contents: bytes,
+        mode: int,
+        file: _RemoteFile | None = None,
+    ) -> None:
         """A temporary file beside ``path`` with ``mode``, renamed over it (POSIX rename)."""
         directory, name = posixpath.split(path)
         temporary = posixpath.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
@@ -350,6 +359,8 @@ class _Deployment:
             ) as handle:
                 await handle.write(contents)
             await sftp.chmod(temporary, mode)
+            if file is not None:
+                file.written = True
             await sftp.posix_rename(temporary, path)
         except asyncssh.SFTPError as exc:
             try:

@@ -498,3 +498,32 @@ def test_key_material_never_appears_in_reasons_or_log_records(ssh_server, client
     for line in _secret_lines(key_pem, client_key[0]):
         assert line not in logged
     assert "PRIVATE KEY" not in logged
+
+
+def test_a_key_without_a_path_on_the_target_is_refused_before_connecting(client_key):
+    target = SshTarget(
+        address="127.0.0.1",
+        port=9,
+        username="deploy",
+        client_key_pem=client_key[0],
+        pinned_host_key=None,
+        chain_path="/chain.pem",
+        chain_mode=0o644,
+        key_path=None,
+        key_mode=0o600,
+        reload_command="true",
+    )
+
+    with pytest.raises(SshFailure) as refused:
+        deploy_over_ssh(
+            target, chain_pem=NEW_CHAIN, key_pem=_deployed_key_pem(), verify=_never_called
+        )
+
+    assert refused.value.reason == "the target has no path for the private key"
+
+
+def test_a_host_key_fingerprint_needs_an_openssh_line():
+    with pytest.raises(ValueError):
+        host_key_fingerprint("not a key")
+    with pytest.raises(ValueError):
+        host_key_fingerprint("ssh-ed25519 !!!")
