@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncssh
+from asyncssh.public_key import get_default_public_key_algs
 
 logger = logging.getLogger(__name__)
 
@@ -251,11 +252,21 @@ class _Deployment:
         except (asyncssh.KeyImportError, ValueError):
             raise self._failure("the client key could not be read") from None
         pinned = None
+        host_key_algorithms: str | list[str] = ()
         if target.pinned_host_key is not None:
             try:
                 pinned = asyncssh.import_public_key(target.pinned_host_key)
             except (asyncssh.KeyImportError, ValueError):
                 raise self._failure("the pinned host key could not be read") from None
+            # The pinned key's algorithms first, then the others: a server that has the
+            # pinned key shows it, one that no longer has one of its kind shows another key
+            # (reported as changed) rather than ending the handshake.
+            preferred = list(pinned.sig_algorithms)
+            host_key_algorithms = [
+                algorithm.decode()
+                for algorithm in preferred
+                + [a for a in get_default_public_key_algs() if a not in preferred]
+            ]
         try:
             self.conn, _client = await asyncssh.create_connection(
                 lambda: _HostKeyWatcher(self),
@@ -265,6 +276,7 @@ class _Deployment:
                 client_keys=[client_key],
                 # Only the pinned key, else any key (reported, to be pinned).
                 known_hosts=None if pinned is None else ([pinned], [], []),
+                server_host_key_algs=host_key_algorithms,
                 # Nothing from the console's own SSH setup: no agent, no config, no password.
                 agent_path=None,
                 config=None,
