@@ -8,17 +8,20 @@ for the length of one call (so it must not be called from a running event loop).
 
 The steps, all over one connection:
 
-1. Connect. With a pinned host key only that key is accepted (a changed key fails here,
-   before anything is written); without one any key is accepted and reported, to be pinned.
-2. Read the current remote files (contents and mode) into memory: "copied aside".
+1. Connect. With a pinned host key only that key is accepted, checked in the handshake
+   before the client key is offered (a changed key fails here, before anything is
+   written); without one any key is accepted and reported, to be pinned.
+2. Read the current remote files (contents and mode, at most 1 MiB each) into memory:
+   "copied aside".
 3. Write each new file atomically: a temporary file in the same directory, created with
-   the target mode and chmod-ed to it, then renamed over the path (POSIX rename).
+   the target mode and chmod-ed to it, then renamed over the path (POSIX rename). The
+   file is then owned by the SSH user, as any file it writes.
 4. Run the reload command; its exit status is checked.
 5. Call ``verify()`` (the caller's check that the server now presents the certificate),
    still connected and outside the event loop, in the caller's thread.
 
-If the reload fails, ``verify()`` raises or time runs out after a file was written, the
-previous files are put back the same atomic way (a file that did not exist before is
+If a write fails, the reload fails, ``verify()`` raises or time runs out after writing
+began, the previous files are put back the same atomic way (a file that did not exist before is
 removed) and the reload is run again: a rollback, with a time budget of its own.
 
 ``timeout`` bounds connect, transfer and reload together. Neither key is ever logged or
