@@ -13,7 +13,9 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import asyncssh
 import pytest
@@ -530,3 +532,16 @@ def test_a_host_key_fingerprint_needs_an_openssh_line():
         host_key_fingerprint("not a key")
     with pytest.raises(ValueError):
         host_key_fingerprint("ssh-ed25519 !!!")
+
+
+def test_the_ssh_transport_imports_no_django():
+    script = (
+        "import sys, deployments.ssh\n"
+        "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))\n"
+    )
+    root = Path(__file__).resolve().parent.parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
