@@ -173,7 +173,7 @@ class _Deployment:
         timeout = self.target.timeout
         try:
             async with asyncio.timeout(timeout):
-                await self._connect()
+                await self._connect(self.target.pinned_host_key)
                 sftp = await self.conn.start_sftp_client()
                 try:
                     for file in self.files:
@@ -203,7 +203,7 @@ class _Deployment:
     async def roll_back_and_raise(self, reason: str) -> None:
         try:
             async with asyncio.timeout(self.target.timeout):
-                sftp = await self.conn.start_sftp_client()
+                sftp = await self._sftp_for_rollback()
                 try:
                     for file in self.files:
                         await self._put_back(sftp, file)
@@ -234,6 +234,15 @@ class _Deployment:
             )
         raise self._failure(f"{reason}; the previous files were put back", rolled_back=True)
 
+    async def _sftp_for_rollback(self) -> asyncssh.SFTPClient:
+        if not self.conn.is_closed():
+            try:
+                return await self.conn.start_sftp_client()
+            except (asyncssh.Error, OSError):
+                pass  # the connection was lost (while verifying, say): connect again
+        await self._connect(self.host_key)
+        return await self.conn.start_sftp_client()
+
     async def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
@@ -248,7 +257,7 @@ class _Deployment:
 
     # --- connecting ---
 
-    async def _connect(self) -> None:
+    async def _connect(self, pinned_line: str | None) -> None:
         target = self.target
         try:
             client_key = asyncssh.import_private_key(target.client_key_pem)
@@ -256,9 +265,9 @@ class _Deployment:
             raise self._failure("the client key could not be read") from None
         pinned = None
         host_key_algorithms: str | list[str] = ()
-        if target.pinned_host_key is not None:
+        if pinned_line is not None:
             try:
-                pinned = asyncssh.import_public_key(target.pinned_host_key)
+                pinned = asyncssh.import_public_key(pinned_line)
             except (asyncssh.KeyImportError, ValueError):
                 raise self._failure("the pinned host key could not be read") from None
             # The pinned key's algorithms first, then the others: a server that has the
@@ -289,27 +298,25 @@ class _Deployment:
                 preferred_auth="publickey",
             )
         except asyncssh.HostKeyNotVerifiable:
-            raise self._changed_key(self.seen_key) from None
+            raise self._changed_key(pinned_line, self.seen_key) from None
         except asyncssh.KeyExchangeFailed as exc:
             if pinned is not None:
                 # The server offers no key of the pinned key's algorithm any more.
-                raise self._changed_key(None) from None
+                raise self._changed_key(pinned_line, None) from None
             raise self._failure(f"the SSH handshake failed: {exc.reason}") from None
         except asyncssh.PermissionDenied:
             raise self._failure("authentication failed") from None
         except (asyncssh.Error, OSError) as exc:
             raise self._failure(_plain_error(exc)) from None
-        server_key = self.conn.get_server_host_key()
-        self.host_key = _openssh_line(server_key)
-        if target.pinned_host_key is not None and not _same_key(
-            self.host_key, target.pinned_host_key
-        ):
-            raise self._changed_key(self.host_key)
+        host_key = _openssh_line(self.conn.get_server_host_key())
+        if pinned_line is not None and not _same_key(host_key, pinned_line):
+            raise self._changed_key(pinned_line, host_key)
+        self.host_key = host_key
 
-    def _changed_key(self, seen: str | None) -> SshFailure:
-        expected = host_key_fingerprint(self.target.pinned_host_key)
+    def _changed_key(self, pinned_line: str, seen: str | None) -> SshFailure:
+        expected = host_key_fingerprint(pinned_line)
         if seen is None:
-            algorithm = self.target.pinned_host_key.split()[0]
+            algorithm = pinned_line.split()[0]
             return self._failure(
                 f"host key changed (expected {expected}, the server no longer offers a "
                 f"{algorithm} key)"

@@ -35,6 +35,7 @@ class LoopbackSSHServer:
         self.commands: list[str] = []
         self._subprocesses: set[asyncio.subprocess.Process] = set()
         self._handlers: set[asyncio.Task] = set()
+        self.connections: list[asyncssh.SSHServerConnection] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="loopback-ssh")
         self._acceptor: asyncssh.SSHAcceptor | None = None
@@ -49,6 +50,10 @@ class LoopbackSSHServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
+
+    def drop_connections(self) -> None:
+        """Close every client connection from the server's side (a restart, a network cut)."""
+        self._call(self._drop_connections())
 
     def __enter__(self) -> Self:
         return self.start()
@@ -77,12 +82,18 @@ class LoopbackSSHServer:
             authorized_client_keys=asyncssh.import_authorized_keys(self.authorized_key + "\n"),
             sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root)),
             process_factory=self._run_command,
+            acceptor=self.connections.append,
             # Only public-key authentication, as a deployment server would have it.
             password_auth=False,
             kbdint_auth=False,
             gss_host=None,
             allow_scp=False,
         )
+
+    async def _drop_connections(self) -> None:
+        for connection in self.connections:
+            connection.close()
+            await connection.wait_closed()
 
     async def _shut_down(self) -> None:
         for subprocess in list(self._subprocesses):

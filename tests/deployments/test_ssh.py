@@ -347,6 +347,31 @@ def test_verify_raising_rolls_back_with_its_reason(ssh_server, client_key, root)
     assert (root / "served.pem").read_text() == OLD_CHAIN
 
 
+def test_a_connection_lost_while_verifying_is_made_again_to_roll_back(ssh_server, client_key, root):
+    _put_previous_files(root)
+
+    def verify():
+        ssh_server.drop_connections()
+        raise RuntimeError("the server presents the old certificate")
+
+    with pytest.raises(SshFailure) as failed:
+        deploy_over_ssh(
+            _target(ssh_server, client_key),
+            chain_pem=NEW_CHAIN,
+            key_pem=_deployed_key_pem(),
+            verify=verify,
+        )
+
+    assert failed.value.reason == (
+        "the server presents the old certificate; the previous files were put back"
+    )
+    assert failed.value.rolled_back is True
+    assert len(ssh_server.connections) == 2
+    assert (root / "chain.pem").read_text() == OLD_CHAIN
+    assert (root / "key.pem").read_text() == OLD_KEY
+    assert (root / "served.pem").read_text() == OLD_CHAIN
+
+
 def test_a_file_that_did_not_exist_before_is_removed_on_rollback(ssh_server, client_key, root):
     with pytest.raises(SshFailure) as failed:
         deploy_over_ssh(
