@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 # few kilobytes; anything bigger is not what the path should name).
 MAX_REMOTE_FILE_BYTES = 1024 * 1024
 # How much of the reload command's stderr is kept, and how many of its last lines a reason shows.
-MAX_STDERR_BYTES = 64 * 1024
+MAX_STDERR_CHARS = 64 * 1024
 STDERR_LINES = 5
 MAX_STDERR_LINE_CHARS = 300
 REDACTED = "[key material removed]"
@@ -306,7 +306,7 @@ class _Deployment:
             raise self._failure(f"the SSH handshake failed: {exc.reason}") from None
         except asyncssh.PermissionDenied:
             raise self._failure("authentication failed") from None
-        except (asyncssh.Error, OSError) as exc:
+        except (asyncssh.Error, OSError, ValueError) as exc:
             raise self._failure(_plain_error(exc)) from None
         host_key = _openssh_line(self.conn.get_server_host_key())
         if pinned_line is not None and not _same_key(host_key, pinned_line):
@@ -403,7 +403,7 @@ class _Deployment:
         )
         try:
             stderr_tail, _ = await asyncio.gather(
-                _tail(process.stderr, MAX_STDERR_BYTES), _tail(process.stdout, 0)
+                _tail(process.stderr, MAX_STDERR_CHARS), _tail(process.stdout, 0)
             )
             completed = await process.wait(check=False)
         finally:
@@ -415,7 +415,7 @@ class _Deployment:
     def _reload_reason(self, status: int, stderr: str) -> str:
         lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
         lines = [
-            REDACTED if self._is_secret(line) else line[:MAX_STDERR_LINE_CHARS]
+            REDACTED if self._is_secret(line) else _printable(line[:MAX_STDERR_LINE_CHARS])
             for line in lines[-STDERR_LINES:]
         ]
         # Key material shown by the command, a run of lines, is one marker.
@@ -454,6 +454,11 @@ async def _tail(stream, limit: int) -> str:
     while chunk := await stream.read(8192):
         kept = (kept + chunk)[-limit:] if limit else ""
     return kept
+
+
+def _printable(text: str) -> str:
+    """Control characters (terminal escapes, NULs) as "?", for a reason shown on a page."""
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 def _openssh_line(key: asyncssh.SSHKey) -> str:

@@ -570,3 +570,40 @@ def test_the_ssh_transport_imports_no_django():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_reload_writing_much_to_stderr_gives_a_bounded_reason(ssh_server, client_key, root):
+    reload = (
+        "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo >&2; echo '\x01\x1b[31mbad' >&2; exit 2"
+    )
+
+    with pytest.raises(SshFailure) as failed:
+        deploy_over_ssh(
+            _target(ssh_server, client_key, reload_command=reload),
+            chain_pem=NEW_CHAIN,
+            key_pem=None,
+            verify=_never_called,
+        )
+
+    assert failed.value.reason.startswith("reload exited 2: xxx")
+    assert len(failed.value.reason) < 1000
+    # Control characters from the command are not passed on.
+    assert "\x1b" not in failed.value.reason and "\x01" not in failed.value.reason
+    assert " / ??[31mbad;" in failed.value.reason
+
+
+def test_a_current_file_larger_than_a_mebibyte_is_not_replaced(ssh_server, client_key, root):
+    (root / "chain.pem").write_bytes(b"x" * (1024 * 1024 + 1))
+
+    with pytest.raises(SshFailure) as refused:
+        deploy_over_ssh(
+            _target(ssh_server, client_key),
+            chain_pem=NEW_CHAIN,
+            key_pem=None,
+            verify=_never_called,
+        )
+
+    assert refused.value.reason == "/chain.pem is larger than 1 MiB; not replacing it"
+    assert refused.value.rolled_back is False
+    assert (root / "chain.pem").stat().st_size == 1024 * 1024 + 1
+    assert ssh_server.commands == []
