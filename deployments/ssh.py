@@ -475,7 +475,7 @@ def _sftp_words(exc: asyncssh.SFTPError) -> str:
         return "permission denied"
     if isinstance(exc, asyncssh.SFTPNoSuchFile):
         return "no such file or directory"
-    return exc.reason.rstrip(".").lower() if exc.reason else "the server refused"
+    return _server_words(exc.reason).rstrip(".").lower() or "the server refused"
 
 
 def _plain_error(exc: BaseException) -> str:
@@ -489,15 +489,21 @@ def _plain_error(exc: BaseException) -> str:
     if isinstance(exc, asyncssh.ConnectionLost):
         return "the connection was lost"
     if isinstance(exc, asyncssh.DisconnectError):
+        words = _server_words(exc.reason)
         return (
-            f"the server closed the connection ({exc.reason})"
-            if exc.reason
+            f"the server closed the connection ({words})"
+            if words
             else ("the server closed the connection")
         )
     if isinstance(exc, asyncssh.ChannelOpenError):
-        return f"the server refused a session ({exc.reason})"
+        return f"the server refused a session ({_server_words(exc.reason)})"
     if isinstance(exc, asyncssh.SFTPError):
         return _sftp_words(exc)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return "the connection failed"
+
+
+def _server_words(text: str | None) -> str:
+    """A message the server chose, made safe to show: printable and short."""
+    return _printable((text or "").strip()[:MAX_STDERR_LINE_CHARS])

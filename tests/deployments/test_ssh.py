@@ -607,3 +607,19 @@ def test_a_current_file_larger_than_a_mebibyte_is_not_replaced(ssh_server, clien
     assert refused.value.rolled_back is False
     assert (root / "chain.pem").stat().st_size == 1024 * 1024 + 1
     assert ssh_server.commands == []
+
+
+def test_an_unreadable_client_key_is_a_plain_reason(ssh_server, client_key, root):
+    lines = client_key[0].splitlines()
+    damaged = "\n".join([lines[0], lines[1][:20], lines[-1]]) + "\n"  # cut short
+
+    with pytest.raises(SshFailure) as failed:
+        deploy_over_ssh(
+            _target(ssh_server, (damaged, client_key[1])),
+            chain_pem=NEW_CHAIN,
+            key_pem=None,
+            verify=_never_called,
+        )
+
+    assert failed.value.reason == "the client key could not be read"
+    assert not (root / "chain.pem").exists()
