@@ -4,6 +4,7 @@ client keys (Ed25519, made here with cryptography; pasted ones are checked)."""
 import enum
 import secrets
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -63,7 +64,7 @@ def read_ssh_key(text: str) -> tuple[str, str]:
         raise CredentialError(
             "This private key is protected by a passphrase: paste it unencrypted."
         ) from None
-    except (ValueError, serialization.UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         raise CredentialError(
             "This is not an SSH private key (OpenSSH or PEM format) the console can read."
         ) from None

@@ -1,6 +1,7 @@
 """Deployment jobs: Deploy (which certificates may go where), the worker's step, Retry,
 and the redeploy of a renewed certificate to the targets marked for it."""
 
+import importlib
 import json
 import logging
 import uuid
@@ -195,7 +196,11 @@ def retry_step(*, step: DeploymentStep, actor) -> DeploymentStep:
     """Queue a failed step again (its target's settings as they are now)."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=step.certificate_id)
-        locked = DeploymentStep.objects.select_for_update().select_related("target").get(pk=step.pk)
+        locked = (
+            DeploymentStep.objects.select_for_update(of=("self",))
+            .select_related("target")
+            .get(pk=step.pk)
+        )
         if locked.status != Status.FAILED:
             raise ActionNotAllowed(
                 _("Only a failed step can be retried; this one is %(status)s.")
@@ -230,7 +235,7 @@ def run_step(*, step_id: int) -> str | None:
     Returns the step's status, or None when another worker claimed it."""
     with transaction.atomic():
         step = (
-            DeploymentStep.objects.select_for_update()
+            DeploymentStep.objects.select_for_update(of=("self",))
             .select_related("certificate", "target", "job")
             .filter(pk=step_id)
             .first()
@@ -295,9 +300,7 @@ def _pin_host_key(target_id: int, host_key: str, fingerprint: str) -> None:
     if target is None or target.ssh_host_key:
         return
     if not fingerprint:
-        from deployments.ssh import host_key_fingerprint
-
-        fingerprint = host_key_fingerprint(host_key)
+        fingerprint = _ssh().host_key_fingerprint(host_key)
     target.ssh_host_key = host_key
     target.ssh_host_key_fingerprint = fingerprint
     target.save(update_fields=["ssh_host_key", "ssh_host_key_fingerprint", "updated_at"])
@@ -422,10 +425,13 @@ def full_chain_pem(certificate: Certificate) -> str:
     )
 
 
-def _deploy_over_ssh(certificate, target, key_pem, verify) -> dict:
-    # The module comes with the SSH transport (asyncssh); imported only for SSH steps.
-    from deployments import ssh
+def _ssh():
+    """The SSH transport (deployments/ssh.py, on asyncssh), imported only for SSH steps."""
+    return importlib.import_module("deployments.ssh")
 
+
+def _deploy_over_ssh(certificate, target, key_pem, verify) -> dict:
+    ssh = _ssh()
     ssh_target = ssh.SshTarget(
         address=_address(target.ssh_host),
         port=target.ssh_port,
