@@ -205,3 +205,43 @@ def test_the_admin_shows_no_credential(admin_client, customer):
     assert saved.generated_secret not in page
     assert saved.target.webhook_secret_encrypted not in page
     assert "hooks.example.com" in page
+
+
+def test_rotate_keys_re_encrypts_the_targets_credentials(settings, customer):
+    from cryptography.fernet import Fernet
+
+    from certificates.key_rotation import rotate_keys
+
+    saved = services.save_target(
+        owner=customer,
+        target=None,
+        cleaned={**_SSH_CLEANED, "ssh_key_choice": "generate"},
+        actor=customer,
+    )
+    before = saved.target.ssh_private_key_encrypted
+    new = Fernet.generate_key().decode()
+    settings.KEY_ENCRYPTION_KEYS = [new, *settings.KEY_ENCRYPTION_KEYS]
+
+    rotate_keys()
+
+    saved.target.refresh_from_db()
+    assert saved.target.ssh_private_key_encrypted != before
+    Fernet(new).decrypt(saved.target.ssh_private_key_encrypted.encode())
+
+
+_SSH_CLEANED = {
+    "name": "nginx",
+    "kind": "ssh",
+    "redeploy_automatically": False,
+    "verify_host": "www.example.com",
+    "verify_port": 443,
+    "verify_server_name": "",
+    "ssh_host": "web1.example.com",
+    "ssh_port": 22,
+    "ssh_user": "deploy",
+    "chain_path": "/etc/nginx/shop.pem",
+    "chain_mode": 0o644,
+    "key_path": "",
+    "key_mode": 0o600,
+    "reload_command": "sudo systemctl reload nginx",
+}
