@@ -1,6 +1,8 @@
 """Deployment targets (a customer's own servers, load balancers and clusters) and the jobs
 that put certificates onto them, one step per certificate and target."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -151,6 +153,11 @@ class DeploymentJob(models.Model):
         return reverse("deployments:job", args=[self.pk])
 
 
+# A step still running after this long lost its worker (a step ends within its bounds:
+# DEPLOY_SSH_TIMEOUT or the webhook's, plus the check's attempts): it may be retried.
+STEP_LOST_AFTER = timedelta(minutes=10)
+
+
 class DeploymentStep(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -186,9 +193,18 @@ class DeploymentStep(models.Model):
         return f"{self.certificate} → {self.target_name}"
 
     @property
+    def is_lost(self) -> bool:
+        """Running for longer than any step takes: its worker stopped mid-step."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at <= timezone.now() - STEP_LOST_AFTER
+        )
+
+    @property
     def is_pending(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.is_lost
 
     @property
     def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED and self.target_id is not None
+        return self.target_id is not None and (self.status == self.Status.FAILED or self.is_lost)

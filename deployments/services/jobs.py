@@ -24,7 +24,7 @@ from certificates.lifecycle import CertificateStatus
 from certificates.models import Certificate
 from certificates.pki.parsing import certificates_to_pem, load_certificates
 from deployments import verification, webhook
-from deployments.models import DeploymentJob, DeploymentStep, Target
+from deployments.models import STEP_LOST_AFTER, DeploymentJob, DeploymentStep, Target
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ def _check_pairs(certificates: list[Certificate], targets: list[Target]) -> None
             target__in=targets,
             status__in=[Status.QUEUED, Status.RUNNING],
         )
+        .exclude(status=Status.RUNNING, started_at__lte=timezone.now() - STEP_LOST_AFTER)
         .select_related("certificate")
         .first()
     )
@@ -201,7 +202,7 @@ def retry_step(*, step: DeploymentStep, actor) -> DeploymentStep:
             .select_related("target")
             .get(pk=step.pk)
         )
-        if locked.status != Status.FAILED:
+        if locked.status != Status.FAILED and not locked.is_lost:
             raise ActionNotAllowed(
                 _("Only a failed step can be retried; this one is %(status)s.")
                 % {"status": locked.get_status_display().lower()}

@@ -190,3 +190,27 @@ def test_no_secret_or_key_in_the_job_page_or_the_target_page(
     events = AuditEvent.objects.filter(action__startswith="deployment")
     assert SECRET not in json.dumps(list(events.values_list("details", flat=True)))
     assert DeploymentJob.objects.count() == 1
+
+
+def test_a_step_whose_worker_stopped_can_be_retried_and_is_no_longer_polled(
+    customer_client, customer, issued, webhook_target, receiver
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = services.deploy(
+        owner=customer, certificates=[issued], targets=[webhook_target], actor=customer
+    )
+    step = job.steps.get()
+    DeploymentStep.objects.filter(pk=step.pk).update(
+        status=DeploymentStep.Status.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    page = customer_client.get(reverse("deployments:job", args=[job.pk])).content.decode()
+    assert "every 2s" not in page
+    assert "The worker stopped during this step" in page
+
+    step.refresh_from_db()
+    services.retry_step(step=step, actor=customer)
+    step.refresh_from_db()
+    assert step.status == DeploymentStep.Status.QUEUED
