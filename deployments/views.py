@@ -16,6 +16,8 @@ from deployments import selectors, services
 from deployments.forms import DeployForm, TargetForm
 from deployments.models import Target
 
+STEPS_FRAGMENT = "steps"
+
 
 @require_GET
 def deployments_page(request: HttpRequest) -> HttpResponse:
@@ -179,10 +181,15 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": steps,
         "pending": any(step.is_pending for step in steps),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    name = "deployments/job.html#steps" if partial else "deployments/job.html"
+    # The page's own polling asks for its steps; any other HTMX request gets the page.
+    partial = (
+        request.htmx
+        and not request.htmx.history_restore_request
+        and request.htmx.target == STEPS_FRAGMENT
+    )
+    name = f"deployments/job.html#{STEPS_FRAGMENT}" if partial else "deployments/job.html"
     response = render(request, name, context)
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 

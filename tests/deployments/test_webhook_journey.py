@@ -161,7 +161,8 @@ def test_the_job_page_shows_progress_and_polls_only_while_under_way(
 
     services.run_step(step_id=job.steps.get().pk)
     fragment = customer_client.get(
-        reverse("deployments:job", args=[job.pk]), headers={"HX-Request": "true"}
+        reverse("deployments:job", args=[job.pk]),
+        headers={"HX-Request": "true", "HX-Target": "steps"},
     ).content.decode()
     assert "every 2s" not in fragment
     assert "Succeeded" in fragment
