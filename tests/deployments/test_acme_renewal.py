@@ -6,9 +6,24 @@ from django.core import mail
 from deployments.models import DeploymentJob, DeploymentStep
 from tests.acme_server.support import acme_brand
 from tests.acme_server.test_protocol import BASE, acme, csr_for, issued_through_acme
-from tests.deployments.conftest import make_webhook_target
+from tests.deployments.fixtures import (
+    deploy_settings,
+    issued,
+    make_webhook_target,
+    receiver,
+    tls_server,
+    webhook_target,
+)
 
-__all__ = ["acme", "acme_brand"]
+__all__ = [
+    "acme",
+    "acme_brand",
+    "deploy_settings",
+    "issued",
+    "receiver",
+    "tls_server",
+    "webhook_target",
+]
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,18 @@ from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import AuditEvent, Certificate
 from deployments import services
 from deployments.models import DeploymentJob, DeploymentStep, Target
-from tests.deployments.conftest import make_webhook_target
+from tests.deployments.fixtures import (
+    deploy_settings,
+    issued,
+    make_webhook_target,
+    receiver,
+    tls_server,
+    webhook_target,
+)
 from tests.factories import make_certificate
+
+# The fixtures this module uses, imported from tests/deployments/fixtures.py.
+__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 pytestmark = pytest.mark.django_db
 

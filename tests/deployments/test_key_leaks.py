@@ -5,10 +5,17 @@ from django.urls import reverse
 
 from certificates.key_encryption import decrypt_private_key
 from deployments.models import DeploymentJob, Target
-from tests.deployments.conftest import SECRET
+from tests.deployments.fixtures import (
+    SECRET,
+    deploy_settings,
+    issued,
+    receiver,
+    tls_server,
+    webhook_target,
+)
 from tests.test_key_leaks import all_logs, key_fragments, leaks, log_text
 
-__all__ = ["all_logs"]
+__all__ = ["all_logs", "deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,16 @@ import pytest
 import deployments
 from deployments import services
 from deployments.models import DeploymentStep, Target
+from tests.deployments.fixtures import (
+    deploy_settings,
+    issued,
+    receiver,
+    tls_server,
+    webhook_target,
+)
+
+# The fixtures this module uses, imported from tests/deployments/fixtures.py.
+__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 pytestmark = pytest.mark.django_db
 

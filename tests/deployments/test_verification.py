@@ -10,6 +10,16 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from deployments import webhook
 from deployments.verification import Endpoint, VerificationFailed, check_presented, fingerprint
+from tests.deployments.fixtures import (
+    deploy_settings,
+    issued,
+    receiver,
+    tls_server,
+    webhook_target,
+)
+
+# The fixtures this module uses, imported from tests/deployments/fixtures.py.
+__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 
 def endpoint(port: int) -> Endpoint:

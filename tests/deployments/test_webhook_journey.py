@@ -12,7 +12,17 @@ from deployments import services
 from deployments.models import DeploymentJob, DeploymentStep
 from deployments.services.jobs import leaf_fingerprint
 from deployments.verification import fingerprint
-from tests.deployments.conftest import SECRET
+from tests.deployments.fixtures import (
+    SECRET,
+    deploy_settings,
+    issued,
+    receiver,
+    tls_server,
+    webhook_target,
+)
+
+# The fixtures this module uses, imported from tests/deployments/fixtures.py.
+__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,17 @@ from django_tasks_db.models import DBTaskResult
 from deployments import services
 from deployments.models import DeploymentStep
 from tests.acme_server.support import WorkerThread
+from tests.deployments.fixtures import (
+    deploy_settings,
+    issued,
+    receiver,
+    tls_server,
+    webhook_target,
+)
 from tests.queues import DATABASE_QUEUE
+
+# The fixtures this module uses, imported from tests/deployments/fixtures.py.
+__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="workers need PostgreSQL"),

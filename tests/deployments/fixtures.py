@@ -1,3 +1,7 @@
+"""The deployment tests' fixtures (imported by each module that uses them, named in its
+__all__): fast deploy settings, an issued certificate, the loopback TLS server and webhook
+receiver, a webhook target."""
+
 import pytest
 
 from deployments import services
