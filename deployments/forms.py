@@ -170,6 +170,8 @@ class TargetForm(forms.ModelForm):
         self.fields["webhook_secret_choice"].initial = secret_choices[0][0]
         self.fields["ssh_key_choice"].choices = key_choices
         self.fields["ssh_key_choice"].initial = key_choices[0][0]
+        # static/js/console.js shows the settings of the kind chosen only.
+        self.fields["kind"].widget.attrs["data-kind-select"] = ""
         for name in ("ssh_port", "kubernetes_namespace"):
             self.fields[name].required = False
         if editing:
