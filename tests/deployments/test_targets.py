@@ -245,3 +245,19 @@ _SSH_CLEANED = {
     "key_mode": 0o600,
     "reload_command": "sudo systemctl reload nginx",
 }
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("www.example.com:443", ("www.example.com", 443)),
+        ("WWW.Example.COM:8443", ("www.example.com", 8443)),
+        ("[2001:db8::1]:443", ("2001:db8::1", 443)),
+        ("192.0.2.10:443", ("192.0.2.10", 443)),
+        ("bücher.example:443", ("xn--bcher-kva.example", 443)),
+    ],
+)
+def test_verify_at_reads_host_and_port(text, parsed):
+    from deployments.forms import parse_host_port
+
+    assert parse_host_port(text) == parsed

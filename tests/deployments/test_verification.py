@@ -148,3 +148,15 @@ def test_the_signature_is_the_hmac_of_timestamp_dot_body():
 
     expected = hmac.new(b"secret", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert webhook.signature("secret", 1700000000, b"{}") == f"sha256={expected}"
+
+
+def test_an_https_webhook_with_an_untrusted_certificate_is_refused(tls_server):
+    with pytest.raises(webhook.WebhookFailure, match="the webhook's TLS certificate is not valid"):
+        webhook.post(
+            url=f"https://www.example.com:{tls_server.port}/hook",
+            address="127.0.0.1",
+            body=b"{}",
+            secret="s" * 20,
+            timeout=1,
+            max_response=1000,
+        )
