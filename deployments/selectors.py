@@ -56,8 +56,3 @@ def certificates(owner, ids: list[int]) -> list[Certificate]:
 
 def certificate(owner, pk: int) -> Certificate:
     return get_object_or_404(Certificate.objects.owned_by(owner), pk=pk)
-
-
-def deployments_of(certificate: Certificate, limit: int = 10) -> list[DeploymentStep]:
-    """A certificate's latest steps, for its details page."""
-    return list(certificate.deployment_steps.select_related("job").order_by("-id")[:limit])
