@@ -321,6 +321,26 @@ def _may_connect(address: str | IPAddress, allowed_networks: Iterable[IPNetwork]
     return any(ip in network for network in allowed_networks) or is_public_address(ip)
 
 
+def connectable_address(
+    host: str, *, resolver: Resolver, allowed_networks: Iterable[str | IPNetwork] = ()
+) -> tuple[str | None, str]:
+    """The address to connect to for ``host`` under the checks' address policy, or None and why.
+
+    The host's first IPv4 address, else its first IPv6 one, and only if it is public or in
+    ``allowed_networks``: the policy of the file check, for every other outgoing connection
+    a customer names (deployment webhooks, the check of a deployed certificate).
+    """
+    address, problem = _resolve_address(host, resolver)
+    if address is None:
+        return None, problem
+    if not _may_connect(address, _parse_networks(allowed_networks)):
+        return None, (
+            f"{host} resolves to an address that is not public; "
+            "the console connects only to public addresses"
+        )
+    return address, ""
+
+
 def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
     if not isinstance(ip, ipaddress.IPv6Address):
         return None

@@ -20,11 +20,18 @@ from certificates.models import Certificate, CertificateAuthority
 DEFAULT_BATCH_SIZE = 500
 
 # Every column that holds a KEY_ENCRYPTION_KEYS token. An empty value is no key
-# (a certificate with a manual CSR, or uploaded without one).
-ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], str], ...] = (
+# (a certificate with a manual CSR, or uploaded without one). Other apps add theirs
+# with `register_encrypted_column` when they load (deployments: targets' credentials).
+ENCRYPTED_COLUMNS: list[tuple[type[models.Model], str]] = [
     (CertificateAuthority, "private_key_encrypted"),
     (Certificate, "private_key_encrypted"),
-)
+]
+
+
+def register_encrypted_column(model: type[models.Model], column: str) -> None:
+    """Have rotate_keys re-encrypt `column` of `model` too (called from an AppConfig.ready)."""
+    if (model, column) not in ENCRYPTED_COLUMNS:
+        ENCRYPTED_COLUMNS.append((model, column))
 
 
 @dataclass

@@ -385,6 +385,12 @@ class Certificate(TimestampedModel):
         )
 
     @property
+    def offers_deploy(self) -> bool:
+        """Whether the pages offer Deploy: issued, unexpired, with its certificate. (The
+        deployments' own checks, revocations and keys included, decide on the request.)"""
+        return self.display_status == CertificateStatus.ISSUED and bool(self.certificate_pem)
+
+    @property
     def can_reissue(self) -> bool:
         """A purchase lasts longer than one certificate may: the rest comes by reissuing.
 

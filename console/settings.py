@@ -162,6 +162,36 @@ DV_ALLOWED_NETWORKS = env.list(
         "e.g. 127.0.0.0/8,::1/128.",
     ),
 )
+# Deployments (webhooks, SSH, the check that a server presents the deployed certificate)
+# connect only to public addresses, as the file check does; these networks may be
+# contacted anyway (the tests' loopback servers). Empty in production.
+DEPLOY_ALLOWED_NETWORKS = env.list(
+    "DEPLOY_ALLOWED_NETWORKS",
+    [],
+    subcast=str.strip,
+    validate=_each(
+        lambda network: ip_network(network, strict=False),
+        "DEPLOY_ALLOWED_NETWORKS must be comma-separated networks in CIDR form, "
+        "e.g. 127.0.0.0/8,::1/128.",
+    ),
+)
+# A webhook's answer within this many seconds, read up to DEPLOY_WEBHOOK_MAX_RESPONSE bytes.
+DEPLOY_WEBHOOK_TIMEOUT = env.float(
+    "DEPLOY_WEBHOOK_TIMEOUT", 10.0, validate=validate.Range(min=0, min_inclusive=False)
+)
+DEPLOY_WEBHOOK_MAX_RESPONSE = env.int("DEPLOY_WEBHOOK_MAX_RESPONSE", 65536, validate=_at_least_1)
+# An SSH step (connect, copy, reload) ends within this many seconds.
+DEPLOY_SSH_TIMEOUT = env.float(
+    "DEPLOY_SSH_TIMEOUT", 30.0, validate=validate.Range(min=0, min_inclusive=False)
+)
+# After a deployment the "verify at" address is asked this many times, this many seconds
+# apart, for the deployed certificate (a reload can take a moment); each try within
+# DEPLOY_VERIFY_TIMEOUT seconds.
+DEPLOY_VERIFY_ATTEMPTS = env.int("DEPLOY_VERIFY_ATTEMPTS", 5, validate=_at_least_1)
+DEPLOY_VERIFY_INTERVAL = env.float("DEPLOY_VERIFY_INTERVAL", 2.0, validate=validate.Range(min=0))
+DEPLOY_VERIFY_TIMEOUT = env.float(
+    "DEPLOY_VERIFY_TIMEOUT", 5.0, validate=validate.Range(min=0, min_inclusive=False)
+)
 DV_CHECK_FAIL_AFTER_DAYS = env.int("DV_CHECK_FAIL_AFTER_DAYS", 7, validate=_at_least_1)
 # The ACME server: the brand /acme/directory serves, how long a nonce and an order live,
 # the most names in one order and new orders per account and hour.
@@ -298,6 +328,7 @@ INSTALLED_APPS = [
     # Only for the Swagger UI assets it ships, served as the console's own static files.
     "ninja",
     "acme_server",
+    "deployments",
     "django_tasks",
     "django_tasks_db",
     "axes",

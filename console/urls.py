@@ -49,6 +49,8 @@ urlpatterns = [
         acme_console.account_expiry_warnings,
         name="acme_account_expiry_warnings",
     ),
+    # The customer's deployment targets and jobs.
+    path("deployments/", include("deployments.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

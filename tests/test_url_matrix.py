@@ -125,6 +125,20 @@ RULES: dict[str, Rule] = {
     "acme_revoke_credential": Rule(CUSTOMER, POST),
     "acme_deactivate_account": Rule(CUSTOMER, POST),
     "acme_account_expiry_warnings": Rule(CUSTOMER, POST),
+    # Deployment: its pks are the customer's target, job and step (tests/url_walk.py).
+    "deployments:index": Rule(CUSTOMER),
+    "deployments:add_target": Rule(CUSTOMER, GET_POST),
+    "deployments:edit_target": Rule(CUSTOMER, GET_POST, owned=True),
+    "deployments:delete_target": Rule(CUSTOMER, POST, owned=True),
+    "deployments:forget_host_key": Rule(CUSTOMER, POST, owned=True),
+    # The manifest holds the key: every download is in the audit log.
+    "deployments:kubernetes_manifest": Rule(
+        CUSTOMER, owned=True, get_writes=frozenset({"certificates.AuditEvent"})
+    ),
+    # With no certificate chosen, back to the overview to choose some.
+    "deployments:deploy": Rule(CUSTOMER, GET_POST, ok=302),
+    "deployments:job": Rule(CUSTOMER, owned=True),
+    "deployments:retry_step": Rule(CUSTOMER, POST, owned=True),
     "acme:default_directory": Rule(PUBLIC, ACME_GET, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),
     "acme:directory": Rule(PUBLIC, ACME_GET, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),
     "acme:new_nonce": Rule(PUBLIC, ACME_GET, ok=204, csrf_exempt=ACME_EXEMPT, get_writes=NONCE),

@@ -24,6 +24,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from certificates import services
 from certificates.models import Certificate
 from certificates.pki.parsing import load_certificates
+from deployments.models import DeploymentJob, DeploymentStep, Target
 from tests.factories import make_user
 from tests.issuance import issue_real_certificate
 
@@ -113,6 +114,22 @@ class World:
         self.revocation = services.request_revocation(
             certificate=self.ov, reason=4, actor=self.customer
         )
+        # A Kubernetes target (its manifest downloads), and a job with one failed step.
+        self.target = Target.objects.create(
+            owner=self.customer,
+            name="cluster",
+            kind=Target.Kind.KUBERNETES,
+            kubernetes_secret_name="shop-tls",
+        )
+        self.job = DeploymentJob.objects.create(owner=self.customer, created_by=self.customer)
+        self.step = DeploymentStep.objects.create(
+            job=self.job,
+            certificate=self.certificate,
+            target=self.target,
+            target_name=self.target.name,
+            status=DeploymentStep.Status.FAILED,
+            reason="connection refused",
+        )
         mail.outbox.clear()
         Group.objects.create(name="operators")
         # A failed sign-in, so the throttling admin has a row to show.
@@ -141,6 +158,13 @@ class World:
             "challenge_id": "no-such-challenge",
             "cert_id": "no-such-certificate",
         }
+        if endpoint.name.startswith("deployments:"):
+            values["certificate_pk"] = str(self.certificate.pk)
+            values["pk"] = str(
+                {"deployments:job": self.job.pk, "deployments:retry_step": self.step.pk}.get(
+                    endpoint.name, self.target.pk
+                )
+            )
         if endpoint.name == "api-v1:problem_type":
             values["slug"] = "not-allowed"
         model_route = ADMIN_MODEL_ROUTE.match(endpoint.route)

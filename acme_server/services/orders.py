@@ -25,6 +25,7 @@ from certificates.models import Application, Certificate, DomainScope, Source, V
 from certificates.pki import csr as csr_core
 from certificates.pki.errors import InvalidDomainError, PKIError
 from certificates.services import issue_certificate, save_application
+from certificates.signals import send_replaced_on_commit
 
 # A challenge queued this many times without a verdict fails.
 MAX_VALIDATION_ATTEMPTS = 3
@@ -266,6 +267,9 @@ def finalize_order(*, order: AcmeOrder, csr_der: bytes, account_uri: str) -> Acm
         )
         return order
     advance(order, OrderStatus.VALID, changes={"certificate": certificate})
+    if order.replaces_id is not None:
+        # A renewal: what was deployed of the one it replaces follows (deployments listen).
+        send_replaced_on_commit(replaced=order.replaces, replacement=certificate)
     return order
 
 

@@ -156,6 +156,7 @@ class ListEntry:
     download_url: str
     revoke_url: str
     delete_url: str
+    deployable: bool  # offered in the "Deploy selected" form
 
 
 # An id no certificate has, put in once per page and replaced in each row's URLs.
@@ -219,6 +220,7 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
                 download_url=f"{details(pk)}#download-heading" if certificate.can_download else "",
                 revoke_url=revoke(pk) if certificate.can_revoke else "",
                 delete_url=delete(pk) if certificate.offers_delete else "",
+                deployable=certificate.offers_deploy,
             )
         )
     return entries

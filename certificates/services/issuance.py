@@ -17,6 +17,7 @@ from certificates.pki import ca, csr
 from certificates.pki.errors import PKIError
 from certificates.pki.parsing import CertificateInfo, certificate_to_pem, describe_certificate
 from certificates.services.ocsp_answers import store_ocsp_answer
+from certificates.signals import send_replaced_on_commit
 
 
 def fields_read_from(info: CertificateInfo) -> dict:
@@ -232,6 +233,7 @@ def reissue_certificate(
                 target=locked,
                 details={"old_serial": expected_serial, "serial": fields["serial"]},
             )
+            send_replaced_on_commit(replaced=locked, replacement=locked)
     if refused is not None:
         raise refused
     return certificate

@@ -2,7 +2,8 @@
 // server says so (the "closeDialog" event from an HX-Trigger header), giving the focus
 // back to what opened it; shows the messages of actions done in place ("showMessage");
 // asks before the forms marked data-confirm are sent; copies text for the Copy buttons;
-// keeps htmx's copies of the page for the back button free of inline styles.
+// keeps htmx's copies of the page for the back button free of inline styles; shows a
+// deployment target's settings for the kind chosen only.
 (function () {
   "use strict";
 
@@ -130,6 +131,29 @@
   // the CSP refuses style attributes. Scripts set some (Bootstrap's display: none on
   // the closed dialog, which its .modal class hides anyway; empty ones left behind):
   // none of them is needed in the copy.
+  // A deployment target's form: the fieldsets marked data-for-kind="webhook ssh" show
+  // only for those kinds (all of them while no kind is chosen).
+  function showKindFields(select) {
+    var form = select.form;
+    if (!form) {
+      return;
+    }
+    form.querySelectorAll("[data-for-kind]").forEach(function (fieldset) {
+      var kinds = fieldset.getAttribute("data-for-kind").split(" ");
+      fieldset.hidden = Boolean(select.value) && kinds.indexOf(select.value) === -1;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-kind-select]")) {
+      showKindFields(event.target);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-kind-select]").forEach(showKindFields);
+  });
+
   document.addEventListener("htmx:beforeHistorySave", function () {
     var closed = document.querySelector("#dialog:not(.show)");
     if (closed) {

@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from deployments.models import DeploymentJob, DeploymentStep, Target
 from tests.browser.conftest import ARTIFACTS, PASSWORD, dialog_shown, screenshot, sign_in
 
 BLOCKING = {"serious", "critical"}
@@ -78,6 +79,37 @@ def test_every_console_page_passes_axe(page, world, axe, settings):
 
     page.goto("/tools/convert/")
     check("converter")
+
+    # Deployment: the page with a target and a job, a target's form and its errors,
+    # Deploy, and a job with a failed step.
+    target = Target.objects.create(
+        owner=world["customer"],
+        name="web",
+        kind=Target.Kind.WEBHOOK,
+        verify_host="www.example.com",
+        verify_port=443,
+        webhook_url="https://hooks.example.com/",
+    )
+    job = DeploymentJob.objects.create(owner=world["customer"])
+    DeploymentStep.objects.create(
+        job=job,
+        certificate=world["issued"],
+        target=target,
+        target_name=target.name,
+        status=DeploymentStep.Status.FAILED,
+        reason="HTTP 500 from the webhook",
+    )
+    page.goto("/deployments/")
+    check("deployments")
+    page.goto("/deployments/targets/new/")
+    check("deployment-target")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    check("deployment-target-errors")
+    page.goto(f"/deployments/deploy/?certificates={world['issued'].pk}")
+    check("deploy")
+    page.goto(f"/deployments/jobs/{job.pk}/")
+    check("deployment-job")
 
     page.goto(f"/certificates/{world['issued'].pk}/")
     page.locator("main").get_by_role("link", name="Delete").click()

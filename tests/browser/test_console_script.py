@@ -133,3 +133,22 @@ def test_a_pending_row_is_told_apart_by_its_order(page, transactional_db):
     for certificate in (first, second):
         row = page.locator(f'[data-certificate="{certificate.pk}"]')
         expect(row).to_contain_text(f"Order #{certificate.order_id}")
+
+
+def test_a_deployment_targets_form_shows_the_settings_of_the_kind_chosen(page, transactional_db):
+    make_user("erin", password=PASSWORD)
+    sign_in(page, "erin", PASSWORD)
+    page.goto("/deployments/targets/new/")
+    webhook_url, ssh_host = page.get_by_label("Webhook URL"), page.get_by_label("SSH host")
+    expect(webhook_url).to_be_visible()
+    expect(ssh_host).to_be_visible()
+
+    page.get_by_label("Kind").select_option("ssh")
+    expect(webhook_url).to_be_hidden()
+    expect(ssh_host).to_be_visible()
+    expect(page.get_by_label("Verify at (host:port)")).to_be_visible()
+
+    page.get_by_label("Kind").select_option("kubernetes")
+    expect(ssh_host).to_be_hidden()
+    expect(page.get_by_label("Verify at (host:port)")).to_be_hidden()
+    expect(page.get_by_label("Secret name")).to_be_visible()
