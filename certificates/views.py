@@ -566,7 +566,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = services.update_profile(customer=user, **form.cleaned_data)
         console_language.remember(request, form.cleaned_data["language"])
-        # The page after the redirect already speaks the chosen language.
+        # The message below is written in the language just chosen.
         if console_language.known(form.cleaned_data["language"]):
             translation.activate(form.cleaned_data["language"])
         messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
