@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
-from django.test import Client
+from django.template import loader
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -26,6 +28,7 @@ from certificates import services
 from certificates.expiry_warnings import notify_expiring
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import CustomerSettings
+from console.signin import locked_out
 from tests.browser.conftest import PASSWORD, world  # noqa: F401 (the seeded customer)
 from tests.factories import make_certificate
 from tests.issuance import issue_real_certificate
@@ -56,6 +59,7 @@ LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'’\-\s/&().,:;+#_=@*]*[A-Za-z0-9)]|
 WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 # Identifiers, never words: domains, addresses, URLs, paths, serials, keys, tokens.
 IDENTIFIER = re.compile(r"\S*(?:\d|@|://|\w\.\w|/|_|=|\w-\w*\d)\S*")
+HAN = re.compile(r"[\u4e00-\u9fff]")
 SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "textarea", "kbd", "samp", "template"}
 KEPT_ATTRIBUTES = {
     "placeholder",
@@ -198,6 +202,7 @@ def walk(world) -> dict[str, str]:  # noqa: F811
     pages["login-error"] = client.post(reverse("login"), {"username": "alice", "password": "x"})
     pages["key-compromise"] = client.get(reverse("key_compromise"))
     pages["confirm-revocation"] = client.get(world["link"])
+    pages["csrf-failure"] = Client(headers=ZH, enforce_csrf_checks=True).post(reverse("login"))
     client.force_login(customer)
     get = {
         "overview": "/certificates/",
@@ -248,7 +253,14 @@ def walk(world) -> dict[str, str]:  # noqa: F811
     pages["api-token-shown-once"] = client.post(
         reverse("api_tokens"), {"label": "ci", "scope": "read"}
     )
-    return {name: response.content.decode() for name, response in pages.items()}
+    found = {name: response.content.decode() for name, response in pages.items()}
+    # The pages rendered with no view of their own: the sign-in lockout and the server error.
+    request = RequestFactory().get(reverse("login"))
+    request.user = AnonymousUser()
+    with translation.override("zh-hans"):
+        found["locked-out"] = locked_out(request).content.decode()
+        found["server-error"] = loader.render_to_string("500.html")
+    return found
 
 
 def emails(world) -> dict[str, str]:  # noqa: F811
@@ -275,7 +287,10 @@ def emails(world) -> dict[str, str]:  # noqa: F811
 
 def test_every_page_dialog_form_error_and_email_reads_in_chinese(world):  # noqa: F811
     found: dict[str, list[str]] = {}
-    for name, html in walk(world).items():
+    pages = walk(world)
+    # Each page was really rendered, in Chinese (a blank or failed page would pass unseen).
+    assert not [name for name, html in pages.items() if not HAN.search(html)]
+    for name, html in pages.items():
         check(found, name, html)
     for name, text in emails(world).items():
         if name.endswith("-html"):
