@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 # Reinstall when the project's dependencies change.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser lint format bench migrate clean
+.PHONY: run test test-browser lint format bench migrate clean messages makemessages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The translation catalogues: .po files are kept in the repository, .mo files built here.
+messages: $(STAMP)
+	$(BIN)/python manage.py compilemessages --ignore '.venv' --ignore 'staticfiles' --ignore 'node_modules' -v 0
+
+# Refreshes the project's catalogue (templates and console/) from the code; each app's own
+# is made inside its directory. The patterns end in "?*" so that templates/certificates/
+# is kept while certificates/ is left out. Then translate the new entries (docs/glossary.md).
+makemessages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete \
+	  --ignore 'certificates/?*' --ignore 'api/?*' --ignore 'acme_server/?*' \
+	  --ignore 'deployments/?*' --ignore '.venv' --ignore 'tests/?*' --ignore 'bench/?*' \
+	  --ignore 'staticfiles' --ignore 'test-artifacts'
+
+run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving the console on http://127.0.0.1:8000 (sign in as demo / demo), with a task worker"
@@ -21,10 +34,10 @@ run: $(STAMP)
 	trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) messages
 	$(BIN)/python -m pytest
 
-test-browser: $(STAMP)
+test-browser: $(STAMP) messages
 	REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser
 
 lint: $(STAMP)
@@ -41,3 +54,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -name "*.mo" -path "*/locale/*" -print -delete

@@ -25,6 +25,7 @@ from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
 from certificates.services.issuance import SUBJECT_FIELDS, subject_from
+from console import languages
 
 # A full chain is a few kilobytes; these limits leave room for long chains
 # while keeping a pasted novel out of the parser.
@@ -708,6 +709,13 @@ class ProfileForm(forms.Form):
         required=False,
         help_text="Applies to certificates bought or uploaded from now on; each "
         "certificate's own switch is on its details page.",
+    )
+    # The console's and the emails' language; each language is named in itself.
+    language = forms.ChoiceField(
+        label=languages.LANGUAGE_LABEL,
+        required=False,
+        choices=languages.profile_choices,
+        help_text=languages.LANGUAGE_HELP,
     )
 
     def __init__(self, *args, **kwargs):

@@ -175,6 +175,14 @@ class CustomerSettings(TimestampedModel):
     )
     # New certificates (bought or uploaded) start with expiry warnings on or off.
     expiry_warnings_default = models.BooleanField(default=True)
+    # The console's and the emails' language; blank: the browser's (cookie, Accept-Language).
+    # Each language is named in itself, as language menus do.
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[("en", "English"), ("zh-hans", "简体中文")],
+    )
 
     class Meta:
         verbose_name = "customer settings"

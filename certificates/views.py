@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,6 +39,7 @@ from certificates.lifecycle import CertificateStatus, RevocationStatus
 from certificates.models import Application, Certificate, Order, RevocationRequest
 from certificates.pki.bundles import SERVER_TYPES
 from certificates.services.applications import NOT_WAITING_FOR_APPLICATION
+from console import language as console_language
 from console.signin import rate_limit_key
 
 # HTMX events the pages listen for (see static/js/console.js and the templates).
@@ -559,12 +560,19 @@ def profile(request: HttpRequest) -> HttpResponse:
         "last_name": user.last_name,
         "email": user.email,
         "expiry_warnings_default": selectors.expiry_warnings_default(customer=user),
+        "language": selectors.profile_language(customer=user),
     }
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.update_profile(customer=user, **form.cleaned_data)
+        console_language.remember(request, form.cleaned_data["language"])
+        # The message below is written in the language just chosen.
+        if console_language.known(form.cleaned_data["language"]):
+            translation.activate(form.cleaned_data["language"])
         messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
-        return redirect("profile")
+        response = redirect("profile")
+        console_language.set_cookie(response, form.cleaned_data["language"])
+        return response
     return render(request, "account/profile.html", {"form": form})
 
 

@@ -319,6 +319,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The project's own hooks (console/apps.py): the profile language at sign-in.
+    "console",
     "django_htmx",
     "template_partials",
     "crispy_forms",
@@ -339,9 +341,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the django_language cookie (the top bar's switch), else Accept-Language;
+    # console.language below puts the signed-in customer's profile language first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.language.ProfileLanguageMiddleware",
     # Every page needs a signed-in user unless its view says otherwise
     # (sign-in itself, the public PKI URLs), so a new page cannot be left open.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -363,6 +369,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -413,8 +420,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "certificates:overview"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 USE_I18N = True
+# The console speaks English and Simplified Chinese (docs/glossary.md holds the terms).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# The project's catalogue (templates and console/); each app keeps its own in <app>/locale.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from acme_server import console_views as acme_console
 from api.urls import console_urlpatterns as api_token_urls
 from certificates import views as certificate_views
-from console import health
+from console import health, language
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="certificates:overview"), name="home"),
@@ -51,6 +51,8 @@ urlpatterns = [
     ),
     # The customer's deployment targets and jobs.
     path("deployments/", include("deployments.urls")),
+    # The top bar's language switch (POST, back to the page it was on).
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

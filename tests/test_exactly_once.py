@@ -277,6 +277,13 @@ def test_saving_the_profile_in_parallel_changes_and_audits_it_once():
     assert settings.expiry_warnings_default is False
 
 
+def test_switching_the_language_in_parallel_changes_and_audits_it_once():
+    customer = make_user("alice")
+    statuses = fire(customer, reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert_once(statuses, events("account.profile"))
+    assert CustomerSettings.objects.get(customer=customer).language == "zh-hans"
+
+
 def test_revoking_for_key_compromise_revokes_once(customer):
     certificate = issue_real_certificate(customer, "DV")
     url = reverse("certificates:revoke", args=[certificate.pk])

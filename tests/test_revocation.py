@@ -395,7 +395,7 @@ def test_the_link_validity_is_a_setting(client, customer_client, ov, settings):
     start = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         revoke(customer_client, ov)
-    assert "valid for 1 hours" in mail.outbox[0].body
+    assert "valid for 1 hour, once" in mail.outbox[0].body
     with time_machine.travel(start + timedelta(minutes=61), tick=False):
         assert "expired" in page_text(client.post(confirmation_link(mail.outbox[0])))
 

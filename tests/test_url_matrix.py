@@ -105,6 +105,8 @@ RULES: dict[str, Rule] = {
     "pki/<slug:slug>/ocsp/": Rule(PUBLIC, GET_POST, csrf_exempt=OCSP_EXEMPT),
     "pki:ocsp_get": Rule(PUBLIC, GET_POST, csrf_exempt=OCSP_EXEMPT),
     "login": Rule(PUBLIC, GET_POST),
+    # The language switch: on every page, signed in or not; back to the page it was on.
+    "set_language": Rule(PUBLIC, POST, ok=302),
     "logout": Rule(CUSTOMER, POST),
     "admin:login": Rule(PUBLIC, GET_POST),
     # Load balancers' probes: plain text, no session, nothing written.

@@ -10,7 +10,7 @@ operators: the operators' queues (review, with the CA, overdue, orders to refund
 certificate was first issued, and the refund a revocation completed on a day brings.
 """
 
-from certificates.selectors.account import expiry_warnings_default
+from certificates.selectors.account import expiry_warnings_default, profile_language
 from certificates.selectors.brands import brand_for_issuer, brands, brands_on_sale
 from certificates.selectors.details import (
     CertificateDetails,
@@ -113,6 +113,7 @@ __all__ = [
     "customer_orders",
     "download_options",
     "expiry_warnings_default",
+    "profile_language",
     "first_issued_at",
     "is_waiting_for_review",
     "order_detail",

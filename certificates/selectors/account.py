@@ -11,3 +11,13 @@ def expiry_warnings_default(*, customer) -> bool:
         .first()
     )
     return True if chosen is None else chosen
+
+
+def profile_language(*, customer) -> str:
+    """The language the customer chose ("en", "zh-hans"), or "" for the browser's."""
+    chosen = (
+        CustomerSettings.objects.filter(customer=customer)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return chosen or ""

@@ -14,7 +14,7 @@ publication: the CRL and OCSP answers; ocsp_answers: OCSP answers signed ahead.
 account: the customer's profile and defaults.
 """
 
-from certificates.services.account import update_profile
+from certificates.services.account import set_language, update_profile
 from certificates.services.applications import (
     approve_application,
     reject_application,
@@ -84,6 +84,7 @@ __all__ = [
     "set_expiry_warnings",
     "store_ocsp_answer",
     "subscription_end",
+    "set_language",
     "update_profile",
     "upload_certificate",
     "verify_domains",

@@ -116,14 +116,17 @@
     }
     var text = source.matches("input, textarea") ? source.value : source.textContent.trim();
     var label = button.textContent;
+    // The words come from the page (base.html's data-copied, data-copy-failed), in its language.
+    var copied = document.body.getAttribute("data-copied") || "Copied";
+    var failed = document.body.getAttribute("data-copy-failed") || "Copy failed";
     function done(word) {
       button.textContent = word;
       window.setTimeout(function () { button.textContent = label; }, 1500);
     }
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(function () { done("Copied"); }, function () { done("Copy failed"); });
+      navigator.clipboard.writeText(text).then(function () { done(copied); }, function () { done(failed); });
     } else {
-      done("Copy failed");
+      done(failed);
     }
   });
 
