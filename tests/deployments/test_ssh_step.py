@@ -240,6 +240,7 @@ def test_a_changed_host_key_fails_the_step_before_anything_is_written(
     )
     ssh_target.refresh_from_db()
     pinned = ssh_target.ssh_host_key
+    old, new = (key.get_fingerprint("sha256") for key in host_keys)
     # The server is rebuilt with another host key; then the certificate is renewed.
     ssh_server.stop()
     rebuilt = start_server(ssh_target, root, host_keys[1])
@@ -250,7 +251,6 @@ def test_a_changed_host_key_fails_the_step_before_anything_is_written(
         step = deploy(customer, renewed, ssh_target, django_capture_on_commit_callbacks)
 
         assert step.status == Status.FAILED
-        old, new = (key.get_fingerprint("sha256") for key in host_keys)
         assert step.reason == f"host key changed (expected {old}, got {new})"
         assert files(root) == before
         assert rebuilt.commands == []
@@ -296,3 +296,19 @@ def test_a_failed_step_retried_after_fixing_the_reload_command_succeeds(
     assert (root / "certs" / "shop.pem").read_text() == full_chain_pem(issued)
     assert (root / "served.key").read_text() == key_pem_of(issued)
     assert ssh_server.commands[-1] == RELOAD
+
+
+def test_a_loopback_ssh_host_is_refused_without_the_allowed_networks(
+    customer, issued, ssh_target, ssh_server, root, settings, django_capture_on_commit_callbacks
+):
+    settings.DEPLOY_ALLOWED_NETWORKS = []
+    before = files(root)
+
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+
+    assert step.status == Status.FAILED
+    assert "not public" in step.reason
+    assert ssh_server.connections == []
+    assert files(root) == before
+    ssh_target.refresh_from_db()
+    assert ssh_target.ssh_host_key == ""
