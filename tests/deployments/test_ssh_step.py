@@ -216,7 +216,7 @@ def test_the_first_deployment_pins_the_host_key_writes_the_files_and_succeeds(
 
 
 def test_a_reload_exiting_1_fails_the_step_and_puts_the_previous_files_back(
-    customer, issued, ssh_target, ssh_server, root, django_capture_on_commit_callbacks
+    customer, issued, ssh_target, ssh_server, host_keys, root, django_capture_on_commit_callbacks
 ):
     set_reload_command(customer, ssh_target, refusing(issued))
     before = files(root)
@@ -229,7 +229,8 @@ def test_a_reload_exiting_1_fails_the_step_and_puts_the_previous_files_back(
     # The reload ran again on the previous files.
     assert ssh_server.commands == [refusing(issued)] * 2
     ssh_target.refresh_from_db()
-    assert ssh_target.ssh_host_key  # pinned on first use all the same
+    # Pinned on first use all the same, with its fingerprint.
+    assert ssh_target.ssh_host_key_fingerprint == host_keys[0].get_fingerprint("sha256")
 
 
 def test_a_changed_host_key_fails_the_step_before_anything_is_written(
