@@ -537,5 +537,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _log_level},
     # Axes announces itself on every start, every management command included: cron
     # would mail that line from every batch job run. Its lockout warnings still log.
-    "loggers": {"axes.apps": {"level": "WARNING"}},
+    "loggers": {
+        "axes.apps": {"level": "WARNING"},
+        # asyncssh (the SSH deployments) logs every connection and channel at INFO; the
+        # deployment's own lines say what was done.
+        "asyncssh": {"level": "WARNING"},
+    },
 }

@@ -49,6 +49,25 @@ def test_production_starts_with_real_secrets():
     assert result.returncode == 0, result.stderr
 
 
+def test_asyncssh_logs_only_warnings_while_the_console_logs_info():
+    # asyncssh logs every SSH connection and channel at INFO.
+    script = (
+        "import logging, django; django.setup(); import asyncssh; "
+        "asyncssh.logging.logger.info('a channel opened'); "
+        "asyncssh.logging.logger.warning('a warning'); "
+        "logging.getLogger('deployments').info('a deployment')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(DJANGO_SETTINGS_MODULE="console.settings", LOG_LEVEL="INFO")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "a channel opened" not in result.stderr
+    assert "a warning" in result.stderr
+    assert "a deployment" in result.stderr
+
+
 def test_revocation_holidays_are_read_as_iso_dates():
     result = start_with(REVOCATION_HOLIDAYS="2026-10-01, 2026-10-02")
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,6 @@
 """Deployment jobs: Deploy (which certificates may go where), the worker's step, Retry,
 and the redeploy of a renewed certificate to the targets marked for it."""
 
-import importlib
 import json
 import logging
 import uuid
@@ -259,7 +258,12 @@ def run_step(*, step_id: int) -> str | None:
         outcome = _transport(step, certificate, target)
         host_key = outcome.get("host_key")
     except DeploymentFailed as failure:
-        return _finish(step, failed=failure.reason, host_key=failure.host_key)
+        return _finish(
+            step,
+            failed=failure.reason,
+            host_key=failure.host_key,
+            host_key_fingerprint=failure.fingerprint,
+        )
     except Exception:
         logger.exception("Deployment step %s stopped on an unexpected error", step.pk)
         return _finish(step, failed=_("an unexpected error stopped the deployment"))
@@ -300,8 +304,6 @@ def _pin_host_key(target_id: int, host_key: str, fingerprint: str) -> None:
     target = Target.objects.select_for_update().filter(pk=target_id).first()
     if target is None or target.ssh_host_key:
         return
-    if not fingerprint:
-        fingerprint = _ssh().host_key_fingerprint(host_key)
     target.ssh_host_key = host_key
     target.ssh_host_key_fingerprint = fingerprint
     target.save(update_fields=["ssh_host_key", "ssh_host_key_fingerprint", "updated_at"])
@@ -426,13 +428,11 @@ def full_chain_pem(certificate: Certificate) -> str:
     )
 
 
-def _ssh():
-    """The SSH transport (deployments/ssh.py, on asyncssh), imported only for SSH steps."""
-    return importlib.import_module("deployments.ssh")
-
-
 def _deploy_over_ssh(certificate, target, key_pem, verify) -> dict:
-    ssh = _ssh()
+    # Here, not at the top: asyncssh takes as long to import as the URLconf, and only the
+    # worker's SSH steps need it.
+    from deployments import ssh
+
     ssh_target = ssh.SshTarget(
         address=_address(target.ssh_host),
         port=target.ssh_port,
@@ -451,7 +451,12 @@ def _deploy_over_ssh(certificate, target, key_pem, verify) -> dict:
             ssh_target, chain_pem=full_chain_pem(certificate), key_pem=key_pem, verify=verify
         )
     except ssh.SshFailure as failure:
-        raise DeploymentFailed(failure.reason, host_key=failure.host_key) from None
+        host_key = failure.host_key
+        raise DeploymentFailed(
+            failure.reason,
+            host_key=host_key,
+            fingerprint=ssh.host_key_fingerprint(host_key) if host_key else "",
+        ) from None
     return {"host_key": outcome.host_key, "fingerprint": outcome.fingerprint}
 
 

@@ -1,6 +1,7 @@
-"""Loopback servers for the deployment journeys: a TLS server that presents a certificate
-(the "verify at" address), and a webhook receiver that checks the console's signature and
-timestamp and, on success, makes the TLS server present the certificate it received."""
+"""Loopback servers for the deployment journeys: TLS servers that present a certificate
+(the "verify at" address: one the test sets, one read from files at each handshake), and a
+webhook receiver that checks the console's signature and timestamp and, on success, makes
+the TLS server present the certificate it received."""
 
 import hashlib
 import hmac
@@ -23,6 +24,9 @@ class TLSServer:
     def __init__(self, directory: Path, chain_pem: str, key_pem: str) -> None:
         self.directory = directory
         self._context = self._context_for(chain_pem, key_pem)
+        self._listen()
+
+    def _listen(self) -> None:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(8)
@@ -47,6 +51,9 @@ class TLSServer:
     def present(self, chain_pem: str, key_pem: str) -> None:
         self._context = self._context_for(chain_pem, key_pem)
 
+    def _handshake_context(self) -> ssl.SSLContext | None:
+        return self._context
+
     def _serve(self) -> None:
         while not self._stopped.is_set():
             try:
@@ -56,8 +63,12 @@ class TLSServer:
             except OSError:
                 return
             connection.settimeout(2)
+            context = self._handshake_context()
+            if context is None:
+                connection.close()
+                continue
             try:
-                with self._context.wrap_socket(connection, server_side=True) as tls:
+                with context.wrap_socket(connection, server_side=True) as tls:
                     tls.recv(1)
             except (OSError, ssl.SSLError):
                 pass
@@ -68,6 +79,24 @@ class TLSServer:
         self._stopped.set()
         self._socket.close()
         self._thread.join(timeout=2)
+
+
+class FilesTLSServer(TLSServer):
+    """Presents the chain and key files as they are at each handshake: a server whose
+    reload command (run over SSH) copied them to where it reads them. While they are
+    missing or do not load, it ends each connection without a handshake."""
+
+    def __init__(self, chain_file: Path, key_file: Path) -> None:
+        self.chain_file, self.key_file = chain_file, key_file
+        self._listen()
+
+    def _handshake_context(self) -> ssl.SSLContext | None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(self.chain_file, self.key_file)
+        except (OSError, ssl.SSLError):
+            return None
+        return context
 
 
 @dataclass

@@ -6,7 +6,8 @@ test connects to it as to any server::
     with LoopbackSSHServer(host_key=..., authorized_key=public_line, root=tmp_path) as server:
         deploy_over_ssh(SshTarget(address=server.host, port=server.port, ...), ...)
 
-It accepts one client public key (an OpenSSH line) for any user name. SFTP is rooted in
+It listens on a free port, or on ``port`` (the port of a stopped one, for a "restart"). It
+accepts one client public key (an OpenSSH line) for any user name. SFTP is rooted in
 ``root`` (asyncssh's chroot: the client's "/chain.pem" is ``root / "chain.pem"``), and an exec
 request runs as a real shell command with ``root`` as its working directory, so a reload
 command such as ``test -f chain.pem && cat chain.pem > served.pem`` or ``exit 1`` behaves for
@@ -28,8 +29,11 @@ import asyncssh
 
 
 class LoopbackSSHServer:
-    def __init__(self, *, host_key: asyncssh.SSHKey, authorized_key: str, root: Path) -> None:
+    def __init__(
+        self, *, host_key: asyncssh.SSHKey, authorized_key: str, root: Path, port: int = 0
+    ) -> None:
         self.host_key = host_key
+        self._requested_port = port
         self.authorized_key = authorized_key
         self.root = root
         self.commands: list[str] = []
@@ -46,6 +50,8 @@ class LoopbackSSHServer:
         return self
 
     def stop(self) -> None:
+        if self._loop.is_closed():
+            return  # stopped already
         self._call(self._shut_down())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
@@ -77,7 +83,7 @@ class LoopbackSSHServer:
     async def _listen(self) -> asyncssh.SSHAcceptor:
         return await asyncssh.listen(
             "127.0.0.1",
-            0,
+            self._requested_port,
             server_host_keys=[self.host_key],
             authorized_client_keys=asyncssh.import_authorized_keys(self.authorized_key + "\n"),
             sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root)),

@@ -7,7 +7,7 @@ import pytest
 
 import deployments
 
-PURE = ["verification.py", "webhook.py", "credentials.py"]
+PURE = ["verification.py", "webhook.py", "credentials.py", "ssh.py"]
 
 
 @pytest.mark.parametrize("name", PURE)

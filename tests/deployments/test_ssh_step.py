@@ -1,100 +1,95 @@
-"""The SSH step as the deploy core runs it, against a stand-in for deployments/ssh.py with
-the shared contract (the transport itself is tested with its module, against asyncssh)."""
+"""The SSH deployment journey, end to end: a customer's SSH target with a key the console
+generated, its public line authorized on the loopback SSH server (tests/deployments/
+ssh_server.py), a certificate deployed through `deployments.services` and its step run by the
+worker's task, with the real transport (deployments/ssh.py).
 
-import sys
-import types
-from dataclasses import dataclass
+The SSH server's SFTP is rooted in the test's `root` ("/certs/shop.pem" is
+``root / "certs" / "shop.pem"``), and its reload command, a real shell command, copies the
+files to "served.pem" and "served.key": what the "verify at" TLS server presents at each
+handshake. So the console's check passes only when the files really arrived and were reloaded.
+"""
 
+import asyncssh
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
+from django.urls import reverse
 
-import deployments
+from certificates.key_encryption import decrypt_private_key
+from certificates.pki.parsing import load_certificates
 from deployments import services
 from deployments.models import DeploymentStep, Target
-from tests.deployments.fixtures import (
-    deploy_settings,
-    issued,
-    receiver,
-    tls_server,
-    webhook_target,
-)
+from deployments.services.jobs import full_chain_pem, leaf_fingerprint
+from deployments.verification import fingerprint
+from tests.deployments.fixtures import deploy_settings, issued
+from tests.deployments.servers import FilesTLSServer
+from tests.deployments.ssh_server import LoopbackSSHServer
+from tests.http_server import unused_port
+from tests.issuance import issue_real_certificate
 
 # The fixtures this module uses, imported from tests/deployments/fixtures.py.
-__all__ = ["deploy_settings", "issued", "receiver", "tls_server", "webhook_target"]
+__all__ = ["deploy_settings", "issued"]
 
 pytestmark = pytest.mark.django_db
 
-HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+Status = DeploymentStep.Status
+
+# What the server's reload does: load the deployed files (here, copy them to where the TLS
+# server reads them).
+RELOAD = "cp certs/shop.pem served.pem && cp certs/shop.key served.key"
+# The reload refusing the certificate given to `refusing` (as `nginx -t` refuses a bad one).
+REFUSAL = "nginx: [emerg] cannot load certificate"
 
 
-@dataclass(frozen=True)
-class SshTarget:
-    address: str
-    port: int
-    username: str
-    client_key_pem: str
-    pinned_host_key: str | None
-    chain_path: str
-    chain_mode: int
-    key_path: str | None
-    key_mode: int
-    reload_command: str
-    timeout: float = 30.0
+def refusing(certificate) -> str:
+    marker = certificate.certificate_pem.splitlines()[3]
+    return f"if grep -qF {marker} certs/shop.pem; then echo '{REFUSAL}' >&2; exit 1; fi; {RELOAD}"
 
 
-@dataclass(frozen=True)
-class SshOutcome:
-    host_key: str
-    fingerprint: str
+@pytest.fixture(autouse=True)
+def ssh_settings(deploy_settings):
+    deploy_settings.DEPLOY_SSH_TIMEOUT = 5.0
+    return deploy_settings
 
 
-class SshFailure(Exception):
-    def __init__(self, reason, *, rolled_back=False, host_key=None):
-        super().__init__(reason)
-        self.reason = reason
-        self.rolled_back = rolled_back
-        self.host_key = host_key
-
-
-class FakeServer:
-    """Writes the files into the TLS server (as a reload would), then runs verify."""
-
-    def __init__(self, tls_server, host_key=HOST_KEY):
-        self.tls_server = tls_server
-        self.host_key = host_key
-        self.calls = []
-        self.write_files = True
-
-    def deploy_over_ssh(self, target, *, chain_pem, key_pem, verify):
-        self.calls.append((target, chain_pem, key_pem))
-        if target.pinned_host_key and target.pinned_host_key != self.host_key:
-            raise SshFailure("host key changed (expected SHA256:old, got SHA256:new)")
-        if self.write_files and key_pem:
-            self.tls_server.present(chain_pem, key_pem)
-        try:
-            verify()
-        except Exception as error:
-            raise SshFailure(
-                f"{error}; the previous files were put back",
-                rolled_back=True,
-                host_key=self.host_key,
-            ) from None
-        return SshOutcome(self.host_key, "SHA256:fake-fingerprint")
+@pytest.fixture(scope="session")
+def host_keys() -> tuple[asyncssh.SSHKey, asyncssh.SSHKey]:
+    """The server's host key, and the one it has after a rebuild."""
+    return asyncssh.generate_private_key("ssh-ed25519"), asyncssh.generate_private_key(
+        "ssh-ed25519"
+    )
 
 
 @pytest.fixture
-def fake_ssh(monkeypatch, tls_server):
-    server = FakeServer(tls_server)
-    module = types.ModuleType("deployments.ssh")
-    module.SshTarget, module.SshOutcome, module.SshFailure = SshTarget, SshOutcome, SshFailure
-    module.deploy_over_ssh = server.deploy_over_ssh
-    module.host_key_fingerprint = lambda line: "SHA256:from-line"
-    monkeypatch.setitem(sys.modules, "deployments.ssh", module)
-    monkeypatch.setattr(deployments, "ssh", module, raising=False)
-    return server
+def root(tmp_path, rsa_leaf, intermediate_ca):
+    """The server's files before the deployment: an older certificate, loaded and served."""
+    remote = tmp_path / "remote"
+    (remote / "certs").mkdir(parents=True)
+    old_chain = rsa_leaf.cert_pem + intermediate_ca.cert_pem
+    for name, contents, mode in [
+        ("certs/shop.pem", old_chain, 0o640),
+        ("certs/shop.key", rsa_leaf.key_pem, 0o400),
+        ("served.pem", old_chain, 0o644),
+        ("served.key", rsa_leaf.key_pem, 0o600),
+    ]:
+        (remote / name).write_text(contents)
+        (remote / name).chmod(mode)
+    return remote
 
 
 @pytest.fixture
-def ssh_target(customer, tls_server):
+def tls_server(root):
+    server = FilesTLSServer(root / "served.pem", root / "served.key")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ssh_port() -> int:
+    return unused_port()
+
+
+@pytest.fixture
+def ssh_target(customer, tls_server, ssh_port):
     cleaned = {
         "name": "nginx",
         "kind": Target.Kind.SSH,
@@ -103,75 +98,218 @@ def ssh_target(customer, tls_server):
         "verify_port": tls_server.port,
         "verify_server_name": "shop.example.com",
         "ssh_host": "127.0.0.1",
-        "ssh_port": 2222,
+        "ssh_port": ssh_port,
         "ssh_user": "deploy",
-        "chain_path": "/etc/nginx/shop.pem",
+        "chain_path": "/certs/shop.pem",
         "chain_mode": 0o644,
-        "key_path": "/etc/nginx/shop.key",
+        "key_path": "/certs/shop.key",
         "key_mode": 0o600,
-        "reload_command": "sudo systemctl reload nginx",
+        "reload_command": RELOAD,
         "ssh_key_choice": "generate",
     }
-    return services.save_target(owner=customer, target=None, cleaned=cleaned, actor=customer).target
+    saved = services.save_target(owner=customer, target=None, cleaned=cleaned, actor=customer)
+    assert saved.public_key == saved.target.ssh_public_key  # shown once, to be authorized
+    return saved.target
 
 
-def run(customer, certificate, target):
-    job = services.deploy(owner=customer, certificates=[certificate], targets=[target], actor=None)
+def start_server(target, root, host_key) -> LoopbackSSHServer:
+    """The customer's server, with the console's public line in its authorized keys."""
+    return LoopbackSSHServer(
+        host_key=host_key, authorized_key=target.ssh_public_key, root=root, port=target.ssh_port
+    ).start()
+
+
+@pytest.fixture
+def ssh_server(ssh_target, root, host_keys):
+    server = start_server(ssh_target, root, host_keys[0])
+    yield server
+    server.stop()
+
+
+def deploy(customer, certificate, target, capture) -> DeploymentStep:
+    """Deploy as the customer does; the step runs as the worker runs it (its task)."""
+    with capture(execute=True):
+        job = services.deploy(
+            owner=customer, certificates=[certificate], targets=[target], actor=customer
+        )
     step = job.steps.get()
-    services.run_step(step_id=step.pk)
     step.refresh_from_db()
     return step
 
 
-def test_an_ssh_step_writes_the_files_checks_and_pins_the_host_key(
-    customer, issued, ssh_target, fake_ssh
-):
-    step = run(customer, issued, ssh_target)
+def set_reload_command(customer, target, command) -> None:
+    """The customer edits the target's reload command (keeping its key)."""
+    target.refresh_from_db()
+    fields = [
+        "name",
+        "kind",
+        "redeploy_automatically",
+        "verify_host",
+        "verify_port",
+        "verify_server_name",
+        "ssh_host",
+        "ssh_port",
+        "ssh_user",
+        "chain_path",
+        "chain_mode",
+        "key_path",
+        "key_mode",
+    ]
+    cleaned = {name: getattr(target, name) for name in fields}
+    cleaned |= {"reload_command": command, "ssh_key_choice": "keep"}
+    services.save_target(owner=customer, target=target, cleaned=cleaned, actor=customer)
 
-    assert step.status == DeploymentStep.Status.SUCCEEDED, step.reason
-    [(target, chain_pem, key_pem)] = fake_ssh.calls
-    assert (target.address, target.port, target.username) == ("127.0.0.1", 2222, "deploy")
-    assert target.pinned_host_key is None
-    assert (target.chain_mode, target.key_mode) == (0o644, 0o600)
-    assert "OPENSSH PRIVATE KEY" in target.client_key_pem
-    assert chain_pem.count("BEGIN CERTIFICATE") >= 2
-    assert "PRIVATE KEY" in key_pem
+
+def files(root) -> dict[str, tuple[str, int]]:
+    """Every file under the server's root: contents and mode."""
+    return {
+        str(path.relative_to(root)): (path.read_text(), path.stat().st_mode & 0o7777)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def key_pem_of(certificate) -> str:
+    return decrypt_private_key(certificate.private_key_encrypted)
+
+
+def short(issued_certificate) -> str:
+    """The start of a certificate's fingerprint, as a reason shows it."""
+    return fingerprint(issued_certificate.cert.public_bytes(Encoding.DER)).lower()[:11]
+
+
+def test_the_first_deployment_pins_the_host_key_writes_the_files_and_succeeds(
+    customer,
+    customer_client,
+    issued,
+    ssh_target,
+    ssh_server,
+    host_keys,
+    root,
+    django_capture_on_commit_callbacks,
+):
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+
+    assert step.status == Status.SUCCEEDED, step.reason
+    assert step.reason == ""
+    assert step.attempts == 1
+    assert step.deployed_fingerprint == leaf_fingerprint(issued)
+    chain, key = root / "certs" / "shop.pem", root / "certs" / "shop.key"
+    assert chain.read_text() == full_chain_pem(issued)
+    assert chain.read_text().count("BEGIN CERTIFICATE") >= 2
+    assert chain.stat().st_mode & 0o7777 == 0o644
+    assert key.read_text() == key_pem_of(issued)
+    assert key.stat().st_mode & 0o7777 == 0o600
+    leaf = load_certificates(issued.certificate_pem)[0]
+    assert load_pem_private_key(key.read_bytes(), None).public_key() == leaf.public_key()
+    assert (root / "served.pem").read_text() == chain.read_text()
+    assert ssh_server.commands == [RELOAD]
+    assert not [path for path in root.rglob("*.tmp")]
+
     ssh_target.refresh_from_db()
-    assert ssh_target.ssh_host_key == HOST_KEY
-    assert ssh_target.ssh_host_key_fingerprint == "SHA256:fake-fingerprint"
+    host_key = host_keys[0]
+    shown = host_key.get_fingerprint("sha256")
+    assert ssh_target.ssh_host_key.split() == host_key.export_public_key().decode().split()[:2]
+    assert ssh_target.ssh_host_key_fingerprint == shown
+    page = customer_client.get(reverse("deployments:edit_target", args=[ssh_target.pk]))
+    assert shown in page.content.decode()
 
 
-def test_a_pinned_host_key_is_sent_and_a_changed_one_fails_the_step(
-    customer, issued, ssh_target, fake_ssh
+def test_a_reload_exiting_1_fails_the_step_and_puts_the_previous_files_back(
+    customer, issued, ssh_target, ssh_server, host_keys, root, django_capture_on_commit_callbacks
 ):
-    Target.objects.filter(pk=ssh_target.pk).update(
-        ssh_host_key="ssh-ed25519 AAAAother", ssh_host_key_fingerprint="SHA256:old"
+    set_reload_command(customer, ssh_target, refusing(issued))
+    before = files(root)
+
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+
+    assert step.status == Status.FAILED
+    assert step.reason == f"reload exited 1: {REFUSAL}; the previous files were put back"
+    assert files(root) == before  # contents and modes (0640, 0400), nothing left over
+    # The reload ran again on the previous files.
+    assert ssh_server.commands == [refusing(issued)] * 2
+    ssh_target.refresh_from_db()
+    # Pinned on first use all the same, with its fingerprint.
+    assert ssh_target.ssh_host_key_fingerprint == host_keys[0].get_fingerprint("sha256")
+
+
+def test_a_changed_host_key_fails_the_step_before_anything_is_written(
+    customer, issued, ssh_target, ssh_server, host_keys, root, django_capture_on_commit_callbacks
+):
+    assert deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks).status == (
+        Status.SUCCEEDED
     )
     ssh_target.refresh_from_db()
-    step = run(customer, issued, ssh_target)
+    pinned = ssh_target.ssh_host_key
+    old, new = (key.get_fingerprint("sha256") for key in host_keys)
+    # The server is rebuilt with another host key; then the certificate is renewed.
+    ssh_server.stop()
+    rebuilt = start_server(ssh_target, root, host_keys[1])
+    try:
+        renewed = issue_real_certificate(customer, "DV", domain="shop.example.com")
+        before = files(root)
 
-    assert step.status == DeploymentStep.Status.FAILED
-    assert step.reason.startswith("host key changed")
-    assert fake_ssh.calls[0][0].pinned_host_key == "ssh-ed25519 AAAAother"
+        step = deploy(customer, renewed, ssh_target, django_capture_on_commit_callbacks)
+
+        assert step.status == Status.FAILED
+        assert step.reason == f"host key changed (expected {old}, got {new})"
+        assert files(root) == before
+        assert rebuilt.commands == []
+    finally:
+        rebuilt.stop()
     ssh_target.refresh_from_db()
-    assert ssh_target.ssh_host_key == "ssh-ed25519 AAAAother"
+    assert ssh_target.ssh_host_key == pinned
+    assert ssh_target.ssh_host_key_fingerprint == old
 
 
-def test_a_failed_check_is_rolled_back_with_its_reason(customer, issued, ssh_target, fake_ssh):
-    fake_ssh.write_files = False
-    step = run(customer, issued, ssh_target)
+def test_a_server_still_presenting_the_old_certificate_fails_the_step_and_is_rolled_back(
+    customer, issued, ssh_target, ssh_server, root, rsa_leaf, django_capture_on_commit_callbacks
+):
+    # A reload command that does not reload the server: it keeps its old certificate.
+    set_reload_command(customer, ssh_target, "true")
+    before = files(root)
 
-    assert step.status == DeploymentStep.Status.FAILED
-    assert step.reason.startswith("the server presents a different certificate (SHA-256 ")
-    assert step.reason.endswith("; the previous files were put back")
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+
+    assert step.status == Status.FAILED
+    assert step.reason == (
+        f"the server presents a different certificate (SHA-256 {short(rsa_leaf)}...); "
+        "the previous files were put back"
+    )
+    assert files(root) == before
+    assert ssh_server.commands == ["true", "true"]
+
+
+def test_a_failed_step_retried_after_fixing_the_reload_command_succeeds(
+    customer, issued, ssh_target, ssh_server, root, django_capture_on_commit_callbacks
+):
+    set_reload_command(customer, ssh_target, refusing(issued))
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+    assert step.status == Status.FAILED, step.reason
+
+    set_reload_command(customer, ssh_target, RELOAD)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_step(step=step, actor=customer)
+    step.refresh_from_db()
+
+    assert step.status == Status.SUCCEEDED, step.reason
+    assert step.attempts == 2
+    assert (root / "certs" / "shop.pem").read_text() == full_chain_pem(issued)
+    assert (root / "served.key").read_text() == key_pem_of(issued)
+    assert ssh_server.commands[-1] == RELOAD
+
+
+def test_a_loopback_ssh_host_is_refused_without_the_allowed_networks(
+    customer, issued, ssh_target, ssh_server, root, settings, django_capture_on_commit_callbacks
+):
+    settings.DEPLOY_ALLOWED_NETWORKS = []
+    before = files(root)
+
+    step = deploy(customer, issued, ssh_target, django_capture_on_commit_callbacks)
+
+    assert step.status == Status.FAILED
+    assert "not public" in step.reason
+    assert ssh_server.connections == []
+    assert files(root) == before
     ssh_target.refresh_from_db()
-    assert ssh_target.ssh_host_key_fingerprint == "SHA256:from-line"  # pinned on first use
-
-
-def test_without_a_key_path_no_key_is_sent(customer, issued, ssh_target, fake_ssh):
-    Target.objects.filter(pk=ssh_target.pk).update(key_path="")
-    ssh_target.refresh_from_db()
-    fake_ssh.write_files = False
-    run(customer, issued, ssh_target)
-    [(target, _, key_pem)] = fake_ssh.calls
-    assert target.key_path is None and key_pem is None
+    assert ssh_target.ssh_host_key == ""
