@@ -71,13 +71,17 @@ def current_crl_shard(*, issuer: CertificateAuthority, shard: int) -> bytes:
         return _build_shard(issuer, locked, now)
 
 
-def publish_crl_shards(*, now: datetime | None = None) -> int:
-    """Build every shard of every issuing CA that is stale, missing or past half its
-    validity, each in its own transaction; the number built. Safe on several hosts at
-    once: a shard another one is building is waited for, then found fresh."""
+def publish_crl_shards(
+    *, now: datetime | None = None, issuer: CertificateAuthority | None = None
+) -> int:
+    """Build every shard of every issuing CA (or of `issuer`) that is stale, missing or past
+    half its validity, each in its own transaction; the number built. Safe on several
+    hosts at once: a shard another one is building is waited for, then found fresh."""
     now = now or timezone.now()
     built = 0
     issuers = CertificateAuthority.objects.filter(role=CertificateAuthority.Role.ISSUING)
+    if issuer is not None:
+        issuers = issuers.filter(pk=issuer.pk)
     for issuer in issuers.defer("crl_der").order_by("pk"):
         stored = {
             row.number: row
