@@ -125,6 +125,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument(
+        "--show-logs",
+        action="store_true",
+        help="print the log lines held back during the run after the table",
+    )
+    parser.add_argument(
         "--only",
         type=sections,
         default=SECTIONS,
@@ -143,7 +148,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    # A clean table: no sign-in or request log lines between its rows.
+    # A clean table: the log lines are held back (bench.report.collected_logs), and
+    # only warnings and errors are kept.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The serve section's gunicorn runs with DEBUG off, which wants real keys; this
     # process shares them, so its sessions and the CAs' keys work there.
@@ -158,7 +164,11 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        run(arguments, url)
+        from bench.report import collected_logs, print_logs
+
+        with collected_logs() as lines:
+            run(arguments, url)
+        print_logs(lines, show=arguments.show_logs)
     return 0
 
 

@@ -180,14 +180,15 @@ def transition_batch(
 
     One transaction: the rows are locked and their status re-read, the ones
     the table lets move to `to` change in a single UPDATE (with
-    status_changed_at), and their audit events ("certificate.status", from and
-    to, as `transition` writes them) go in with a single insert. Rows the
+    status_changed_at), the kept counts move in one grouped statement, and their
+    audit events ("certificate.status", from and to, as `transition` writes them)
+    go in with one INSERT ... SELECT per status moved from. Rows the
     table does not let move are left out rather than refused, so a batch takes
     what it may. Returns the ids moved, ascending: the caller pages on with
     `pk__gt` the last of them, and stops when none is returned.
 
-    Certificates only: their audit entries need just the name columns, which
-    this reads beside the ids instead of whole rows.
+    Certificates only: the rows are read as tuples of the columns the counts need,
+    never as model instances, and the events' names come from the rows in SQL.
     """
     from certificates import counters  # both import us via the models
     from certificates.audit import record_status_events
