@@ -17,6 +17,7 @@ PRESETS = {
         "notify_certs": 10_000,
         "notify_customers": 1_000,
         "revoked": 100_000,
+        "shard_revoked": 1_000_000,
         "ocsp_seconds": 3.0,
         "repeat": 30,
         "serve_certs": 1_000,
@@ -31,6 +32,7 @@ PRESETS = {
         "notify_certs": 2_000,
         "notify_customers": 200,
         "revoked": 10_000,
+        "shard_revoked": 50_000,
         "ocsp_seconds": 1.0,
         "repeat": 10,
         "serve_certs": 1_000,
@@ -45,6 +47,7 @@ PRESETS = {
         "notify_certs": 100,
         "notify_customers": 10,
         "revoked": 100,
+        "shard_revoked": 200,
         "ocsp_seconds": 0.2,
         "repeat": 3,
         "serve_certs": 100,
@@ -59,6 +62,30 @@ def sizes(text: str) -> list[int]:
     if len(values) < 2 or values[0] < 1:
         raise argparse.ArgumentTypeError("give two or more sizes of 1 or more, e.g. 1000,100000")
     return values
+
+
+SECTIONS = (
+    "overview",
+    "api",
+    "expire",
+    "notify",
+    "upload",
+    "issuance",
+    "revocation",
+    "shards",
+    "acme",
+    "serve",
+)
+
+
+def sections(text: str) -> tuple[str, ...]:
+    chosen = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {', '.join(unknown) or '(none)'}: choose from {', '.join(SECTIONS)}"
+        )
+    return chosen
 
 
 def count(text: str) -> int:
@@ -83,6 +110,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--notify-certs", type=count, help="certificates to warn about")
     parser.add_argument("--notify-customers", type=count, help="customers they belong to")
     parser.add_argument("--revoked", type=count, help="revoked certificates on the CRL")
+    parser.add_argument(
+        "--shard-revoked",
+        type=count,
+        help="revoked certificates across the CRL shards (also measured at a tenth of it)",
+    )
     parser.add_argument("--ocsp-seconds", type=float, help="seconds spent on each OCSP rate")
     parser.add_argument("--repeat", type=count, help="requests timed per page")
     parser.add_argument("--serve-certs", type=count, help="certificates of the served customer")
@@ -92,6 +124,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--acme-orders", type=count, help="ACME orders made end to end")
     parser.add_argument("--explain", action="store_true", help="print the overview's query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--show-logs",
+        action="store_true",
+        help="print the log lines held back during the run after the table",
+    )
+    parser.add_argument(
+        "--only",
+        type=sections,
+        default=SECTIONS,
+        help=f"run only these sections, comma-separated (of {', '.join(SECTIONS)})",
+    )
     arguments = parser.parse_args(argv)
     chosen = PRESETS["quick" if arguments.quick else "smoke" if arguments.smoke else "full"]
     for name, value in chosen.items():
@@ -105,7 +148,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    # A clean table: no sign-in or request log lines between its rows.
+    # A clean table: the log lines are held back (bench.report.collected_logs), and
+    # only warnings and errors are kept.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The serve section's gunicorn runs with DEBUG off, which wants real keys; this
     # process shares them, so its sessions and the CAs' keys work there.
@@ -120,7 +164,11 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        run(arguments, url)
+        from bench.report import collected_logs, print_logs
+
+        with collected_logs() as lines:
+            run(arguments, url)
+        print_logs(lines, show=arguments.show_logs)
     return 0
 
 
@@ -130,7 +178,18 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
-    from bench import acme, api, expire, issuance, notify, overview, revocation, serve, upload
+    from bench import (
+        acme,
+        api,
+        expire,
+        issuance,
+        notify,
+        overview,
+        revocation,
+        serve,
+        shards,
+        upload,
+    )
     from bench.data import analyze, count_certificates, make_brands
     from bench.report import print_table, step
 
@@ -148,55 +207,86 @@ def run(arguments: argparse.Namespace, database_url: str) -> None:
 
     now = timezone.now()
     brands = make_brands()
-    with step(f"insert {arguments.expire_total:,} certificates for the expiry run"):
-        expire.build(total=arguments.expire_total, due=arguments.expire_due, brands=brands, now=now)
-    with step(
-        f"insert overview customers of {', '.join(f'{n:,}' for n in arguments.overview_sizes)}"
-    ):
-        customers = overview.build(sizes=arguments.overview_sizes, brands=brands, now=now)
-    with step(f"insert {arguments.notify_certs:,} certificates to warn about"):
-        notify.build(
-            certificates=arguments.notify_certs,
-            customers=arguments.notify_customers,
-            brands=brands,
-            now=now,
-        )
-    with step(f"insert {arguments.revoked:,} revoked certificates"):
-        revocations = revocation.build(revoked=arguments.revoked, brands=brands, now=now)
-    with step(f"insert {arguments.serve_certs:,} certificates for the served customer"):
-        served = serve.build(
-            certificates=arguments.serve_certs, brands=brands, revocations=revocations, now=now
-        )
+    only = set(arguments.only)
+    if "expire" in only:
+        with step(f"insert {arguments.expire_total:,} certificates for the expiry run"):
+            expire.build(
+                total=arguments.expire_total, due=arguments.expire_due, brands=brands, now=now
+            )
+    customers = None
+    if only & {"overview", "api"}:
+        with step(
+            f"insert overview customers of {', '.join(f'{n:,}' for n in arguments.overview_sizes)}"
+        ):
+            customers = overview.build(sizes=arguments.overview_sizes, brands=brands, now=now)
+    if "notify" in only:
+        with step(f"insert {arguments.notify_certs:,} certificates to warn about"):
+            notify.build(
+                certificates=arguments.notify_certs,
+                customers=arguments.notify_customers,
+                brands=brands,
+                now=now,
+            )
+    revocations = None
+    if only & {"revocation", "shards", "serve"}:
+        with step(f"insert {arguments.revoked:,} revoked certificates"):
+            revocations = revocation.build(revoked=arguments.revoked, brands=brands, now=now)
+    served = None
+    if "serve" in only:
+        with step(f"insert {arguments.serve_certs:,} certificates for the served customer"):
+            served = serve.build(
+                certificates=arguments.serve_certs,
+                brands=brands,
+                revocations=revocations,
+                now=now,
+            )
+    sharded = None
+    if "shards" in only:
+        sharded = shards.build(brands=brands)
     with step("count the certificates"):
         count_certificates()
     with step("analyze"):
         analyze()
 
     rows = []
-    with step("overview and search"):
-        rows += overview.measure(customers, repeat=arguments.repeat, show_plans=arguments.explain)
-    with step("API list"):
-        rows += api.measure(customers, repeat=arguments.repeat)
-    rows += expire.measure(
-        total=arguments.expire_total, due=arguments.expire_due, database_url=database_url
-    )
-    rows += notify.measure(
-        certificates=arguments.notify_certs, customers=arguments.notify_customers
-    )
-    with step("upload validation"):
-        rows += upload.measure(repeat=max(arguments.repeat, 20))
-    with step("issuance and downloads"):
-        rows += issuance.measure(repeat=max(arguments.repeat, 20))
-    with step("CRL and OCSP"):
-        rows += revocation.measure(
-            revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
+    if "overview" in only:
+        with step("overview and search"):
+            rows += overview.measure(
+                customers, repeat=arguments.repeat, show_plans=arguments.explain
+            )
+    if "api" in only:
+        with step("API list"):
+            rows += api.measure(customers, repeat=arguments.repeat)
+    if "expire" in only:
+        rows += expire.measure(
+            total=arguments.expire_total, due=arguments.expire_due, database_url=database_url
         )
-    with step("ACME orders"):
-        rows += acme.measure(orders=arguments.acme_orders)
-
-    rows += serve.measure(
-        served, revocations, database_url=database_url, seconds=arguments.serve_seconds
-    )
+    if "notify" in only:
+        rows += notify.measure(
+            certificates=arguments.notify_certs, customers=arguments.notify_customers
+        )
+    if "upload" in only:
+        with step("upload validation"):
+            rows += upload.measure(repeat=max(arguments.repeat, 20))
+    if "issuance" in only:
+        with step("issuance and downloads"):
+            rows += issuance.measure(repeat=max(arguments.repeat, 20))
+    if "revocation" in only:
+        with step("CRL and OCSP"):
+            rows += revocation.measure(
+                revocations, repeat=min(arguments.repeat, 5), ocsp_seconds=arguments.ocsp_seconds
+            )
+    if "shards" in only:
+        with step("CRL shards after one revocation"):
+            rows += shards.measure_one_revocation(revocations, repeat=min(arguments.repeat, 5))
+        rows += shards.measure_scaling(sharded, revoked=arguments.shard_revoked, now=now, step=step)
+    if "acme" in only:
+        with step("ACME orders"):
+            rows += acme.measure(orders=arguments.acme_orders)
+    if "serve" in only:
+        rows += serve.measure(
+            served, revocations, database_url=database_url, seconds=arguments.serve_seconds
+        )
 
     with connection.cursor() as cursor:
         cursor.execute(

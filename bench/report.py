@@ -1,5 +1,6 @@
 """The benchmark's printout: one table, figures beside their targets."""
 
+import logging
 import statistics
 import sys
 import time
@@ -66,4 +67,59 @@ def print_table(title: str, rows: list[Row]) -> None:
         cells = (row.section, row.measure, row.value, row.target, row.verdict)
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        )
+
+
+class _Collector(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a record that cannot be formatted is not worth a traceback here
+            self.handleError(record)
+
+
+@contextmanager
+def collected_logs() -> Iterator[list[str]]:
+    """Within this block, what the console logs (sign-in throttling, django.request's 404s,
+    ...) is kept in the list yielded instead of printed, so the progress lines and the
+    table stay clean; the handlers are put back after it."""
+    lines: list[str] = []
+    root = logging.getLogger()
+    quieted = [root] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and logger.handlers
+    ]
+    saved = {logger: logger.handlers[:] for logger in quieted}
+    for logger in quieted:
+        # Handlers that print (StreamHandler, and so the console's own) go; others
+        # (Django's mail_admins, into the test environment's outbox) stay.
+        logger.handlers = [
+            handler for handler in logger.handlers if not isinstance(handler, logging.StreamHandler)
+        ]
+    root.addHandler(_Collector(lines))
+    try:
+        yield lines
+    finally:
+        for logger, handlers in saved.items():
+            logger.handlers = handlers
+
+
+def print_logs(lines: list[str], *, show: bool) -> None:
+    """After the table, on stderr: the log lines held back, or how many there were."""
+    if not lines:
+        return
+    if show:
+        print(f"\nLog lines during the run ({len(lines):,}):", file=sys.stderr)
+        for line in lines:
+            print(f"  {line}", file=sys.stderr)
+    else:
+        print(
+            f"\n{len(lines):,} log lines were held back during the run; --show-logs prints them.",
+            file=sys.stderr,
         )

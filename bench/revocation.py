@@ -36,7 +36,14 @@ from certificates.pki.revocation import build_crl
 
 # The benchmark's certificate columns, and the CA that signed them.
 REVOKED_COLUMNS = (*CERTIFICATE_COLUMNS, "authority_id")
-SERIAL_COLUMNS = ("certificate_id", "authority_id", "serial", "not_before", "not_after")
+SERIAL_COLUMNS = (
+    "certificate_id",
+    "authority_id",
+    "serial",
+    "crl_shard",
+    "not_before",
+    "not_after",
+)
 REQUEST_COLUMNS = (
     "created_at",
     "updated_at",
@@ -83,7 +90,11 @@ def build(*, revoked: int, brands: list[int], now: datetime) -> Revocations:
     insert_rows(
         IssuedSerial._meta.db_table,
         SERIAL_COLUMNS,
-        ((pk, issuer.pk, serial, issued, ends) for pk, serial in rows),
+        (
+            (pk, issuer.pk, serial, ca.crl_shard(int(serial, 16), settings.CRL_SHARDS))
+            + (issued, ends)
+            for pk, serial in rows
+        ),
     )
     revoked_at = adapt(now - timedelta(days=1))
     insert_rows(

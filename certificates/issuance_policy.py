@@ -167,6 +167,7 @@ def _decide(
             validity_days=request.validity_days,
             base_url=settings.PKI_BASE_URL,
             ca_slug=request.ca_slug,
+            crl_shards=settings.CRL_SHARDS,
         )
     except PKIError as error:
         return [Refusal(kind="profile", reason=error.message)], None

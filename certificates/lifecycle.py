@@ -180,17 +180,18 @@ def transition_batch(
 
     One transaction: the rows are locked and their status re-read, the ones
     the table lets move to `to` change in a single UPDATE (with
-    status_changed_at), and their audit events ("certificate.status", from and
-    to, as `transition` writes them) go in with a single insert. Rows the
+    status_changed_at), the kept counts move in one grouped statement, and their
+    audit events ("certificate.status", from and to, as `transition` writes them)
+    go in with one INSERT ... SELECT per status moved from. Rows the
     table does not let move are left out rather than refused, so a batch takes
     what it may. Returns the ids moved, ascending: the caller pages on with
     `pk__gt` the last of them, and stops when none is returned.
 
-    Certificates only: their audit entries need just the name columns, which
-    this reads beside the ids instead of whole rows.
+    Certificates only: the rows are read as tuples of the columns the counts need,
+    never as model instances, and the events' names come from the rows in SQL.
     """
     from certificates import counters  # both import us via the models
-    from certificates.audit import build_event, record_events
+    from certificates.audit import record_status_events
 
     model = candidates.model
     table, _ = _TABLES[model._meta.label]
@@ -203,16 +204,16 @@ def transition_batch(
         # is locked (and PostgreSQL re-checks the WHERE on the latest version
         # before returning a locked row), no certificate is moved twice.
         # SQLite has no row locks and ignores this: it lets one writer in at a
-        # time.
+        # time. Plain tuples, not model instances: a batch is thousands of rows.
         locked = list(
             candidates.filter(status__in=sources)
             .order_by("pk")
             .select_for_update(skip_locked=True)
-            .only("pk", "status", "name", "common_name", "owner", "deleted_at", "not_after")[:limit]
+            .values_list("pk", "status", "owner_id", "deleted_at", "not_after")[:limit]
         )
         if not locked:
             return []
-        ids = [row.pk for row in locked]
+        ids = [row[0] for row in locked]
         now = timezone.now()
         moved = model._default_manager.filter(pk__in=ids, status__in=sources).update(
             status=to, status_changed_at=now, updated_at=now
@@ -226,22 +227,23 @@ def transition_batch(
             )
         counters.record_moves(
             (
-                counters.key_of(row),
                 None
-                if row.deleted_at
-                else counters.Key(row.owner_id, to, counters.end_day(to, row.not_after)),
+                if deleted_at
+                else counters.Key(owner_id, status, counters.end_day(status, not_after)),
+                None if deleted_at else counters.Key(owner_id, to, counters.end_day(to, not_after)),
             )
-            for row in locked
+            for _, status, owner_id, deleted_at, not_after in locked
         )
-        events = []
-        for row in locked:
-            event = build_event(
+        # One INSERT ... SELECT per status moved from, as `transition` would write them.
+        by_source: dict[str, list[int]] = {}
+        for pk, status, *_ in locked:
+            by_source.setdefault(status, []).append(pk)
+        for status, moved_ids in by_source.items():
+            record_status_events(
+                model=model,
+                ids=moved_ids,
                 actor=actor,
-                action=f"{model._meta.model_name}.status",
-                target=row,
-                details={"from": row.status, "to": to, **(details or {})},
+                details={"from": status, "to": to, **(details or {})},
+                created_at=now,
             )
-            event.created_at = now
-            events.append(event)
-        record_events(events)
     return ids

@@ -673,6 +673,9 @@ class IssuedSerial(models.Model):
     )
     # Upper-case hex of the DER INTEGER, as Certificate.serial (parsing.serial_hex).
     serial = models.CharField(max_length=64)
+    # The CRL shard the certificate names (certificates.pki.ca.crl_shard of the serial):
+    # its revocation republishes that shard only.
+    crl_shard = models.PositiveSmallIntegerField("CRL shard", default=0)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
 
@@ -680,9 +683,36 @@ class IssuedSerial(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["authority", "serial"], name="unique_serial_per_ca")
         ]
+        indexes = [models.Index(fields=["authority", "crl_shard"], name="issued_serial_crl_shard")]
 
     def __str__(self) -> str:
         return self.serial
+
+
+class CrlShard(models.Model):
+    """One published shard of an issuing CA's partitioned CRL (certificates.services.
+    publication builds and keeps it): served while fresh and not stale; a revocation of
+    one of its serials marks it stale in its own transaction."""
+
+    authority = models.ForeignKey(
+        CertificateAuthority, on_delete=models.CASCADE, related_name="crl_shards"
+    )
+    number = models.PositiveSmallIntegerField("shard")
+    # The number of the shard's last CRL; each new one takes the next, under the row lock.
+    crl_number = models.PositiveBigIntegerField("CRL number", default=0)
+    der = models.BinaryField("CRL (DER)", default=b"", blank=True, editable=False)
+    this_update = models.DateTimeField(null=True, blank=True)
+    next_update = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "CRL shard"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "number"], name="one_crl_shard_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} CRL shard {self.number}"
 
 
 class OcspAnswer(models.Model):

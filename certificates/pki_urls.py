@@ -8,6 +8,8 @@ app_name = "pki"
 
 urlpatterns = [
     path("<slug:slug>/crl.der", pki_views.crl, name="crl"),
+    # One shard of the partitioned CRL (certificates.pki.ca.crl_shard_url).
+    path("<slug:slug>/crl/<int:shard>.der", pki_views.crl_shard, name="crl_shard"),
     path("<slug:slug>/root-crl.der", pki_views.root_crl, name="root_crl"),
     path("<slug:slug>/ca.der", pki_views.ca_certificate, name="ca_certificate"),
     path("<slug:slug>/root.der", pki_views.root_certificate, name="root_certificate"),

@@ -7,6 +7,7 @@ certificates name (certificates.pki.ca). What they serve is signed, so plain HTT
 import logging
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -66,6 +67,16 @@ def certificate_der(row: CertificateAuthority) -> bytes:
 def crl(request: HttpRequest, slug: str) -> HttpResponse:
     issuer = authority_or_404(slug, Role.ISSUING, with_crl=True)
     return der_response(services.current_crl(issuer=issuer), CRL_TYPE)
+
+
+@login_not_required
+@require_safe
+def crl_shard(request: HttpRequest, slug: str, shard: int) -> HttpResponse:
+    """One shard of the issuing CA's partitioned CRL, the one a certificate names."""
+    if shard >= settings.CRL_SHARDS:
+        raise Http404("No such CRL shard.")
+    issuer = authority_or_404(slug, Role.ISSUING)
+    return der_response(services.current_crl_shard(issuer=issuer, shard=shard), CRL_TYPE)
 
 
 @login_not_required

@@ -26,3 +26,11 @@ def refresh_ocsp_answers() -> str:
     output = StringIO()
     call_command("refresh_ocsp_answers", stdout=output)
     return output.getvalue().strip()
+
+
+@task()
+def publish_crl_shards() -> str:
+    """The publish_crl_shards command, as a task: its one-line summary is the result."""
+    output = StringIO()
+    call_command("publish_crl_shards", stdout=output)
+    return output.getvalue().strip()

@@ -254,6 +254,10 @@ _revocation_holidays = env.list(
 # passed, or at once after a revocation. OCSP answers are valid this many hours.
 PKI_CRL_VALIDITY_HOURS = env.int("PKI_CRL_VALIDITY_HOURS", 24, validate=_at_least_1)
 PKI_OCSP_VALIDITY_HOURS = env.int("PKI_OCSP_VALIDITY_HOURS", 12, validate=_at_least_1)
+# The shards each issuing CA's CRL is partitioned into: a certificate names its serial's
+# shard (/pki/<ca>/crl/<n>.der), and a revocation republishes only that one. Fixed once
+# certificates name them: changing it leaves the shards they name behind.
+CRL_SHARDS = env.int("CRL_SHARDS", 16, validate=_at_least_1)
 # The public key-compromise page: reports (POSTs) accepted per client address and hour.
 KEY_COMPROMISE_REPORTS_PER_HOUR = env.int(
     "KEY_COMPROMISE_REPORTS_PER_HOUR", 10, validate=_at_least_1

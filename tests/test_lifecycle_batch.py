@@ -58,3 +58,18 @@ def test_transition_batch_with_nothing_to_move_changes_nothing(customer):
 
     assert transition_batch(Certificate.objects.all(), Status.EXPIRED, limit=10) == []
     assert not AuditEvent.objects.exists()
+
+
+def test_transition_batch_events_name_a_certificate_as_its_str_does(customer):
+    from certificates.audit import actor_details
+
+    bare = make_certificate(customer, status=Status.ISSUED, name="", common_name="")
+    named = make_certificate(customer, status=Status.ISSUED, common_name="www.example.com")
+
+    with actor_details(token="ci-deploy"):
+        transition_batch(Certificate.objects.all(), Status.EXPIRED, limit=100)
+
+    events = {event.object_id: event for event in AuditEvent.objects.all()}
+    assert events[str(bare.pk)].object_repr == str(bare) == f"Certificate {bare.pk}"
+    assert events[str(named.pk)].object_repr == str(named) == "www.example.com"
+    assert events[str(bare.pk)].details == {"from": "issued", "to": "expired", "token": "ci-deploy"}

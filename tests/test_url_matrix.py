@@ -98,6 +98,8 @@ RULES: dict[str, Rule] = {
     # Whoever holds a compromised key reports it: the CSR signed by it is the proof.
     "key_compromise": Rule(PUBLIC, GET_POST),
     "pki:crl": Rule(PUBLIC),
+    # A shard nobody asked for yet is built and kept on its first download.
+    "pki:crl_shard": Rule(PUBLIC, get_writes=frozenset({"certificates.CrlShard"})),
     "pki:root_crl": Rule(PUBLIC),
     "pki:ca_certificate": Rule(PUBLIC),
     "pki:root_certificate": Rule(PUBLIC),

@@ -143,6 +143,7 @@ class World:
             "slug": self.certificate.authority.slug,
             "token": services.revocation_confirmation_token(self.revocation),
             "encoded": ocsp_get_path(self.certificate),
+            "shard": "0",
             "app_label": "certificates",
             "url": "no-such-page/",
             "content_type_id": str(ContentType.objects.get_for_model(Certificate).pk),

@@ -126,8 +126,30 @@ def _pki_url(base_url: str, ca_slug: str, filename: str) -> str:
 
 
 def crl_url(base_url: str, ca_slug: str) -> str:
-    """Where the issuing CA's CRL (DER) is published."""
+    """Where the issuing CA's whole CRL (DER) is published: every serial it revoked.
+
+    Certificates signed before the CRL was partitioned name it; new ones name their shard.
+    """
     return _pki_url(base_url, ca_slug, "crl.der")
+
+
+def crl_shard(serial: int, shards: int) -> int:
+    """The CRL shard a serial belongs to, of the issuing CA's `shards`: stable, since the
+    certificate names it for good (its CRL distribution point), and even, since serials
+    are random."""
+    if shards < 1:
+        raise ValueError(f"A CA has at least one CRL shard, not {shards}.")
+    if serial <= 0:
+        raise ValueError(f"A serial number must be positive, not {serial}.")
+    return serial % shards
+
+
+def crl_shard_url(base_url: str, ca_slug: str, shard: int) -> str:
+    """Where one shard of the issuing CA's partitioned CRL (DER) is published: the URL in
+    the certificate's CRL distribution point and in that CRL's issuingDistributionPoint."""
+    if shard < 0:
+        raise ValueError(f"A CRL shard number is 0 or more, not {shard}.")
+    return _pki_url(base_url, ca_slug, f"crl/{shard}.der")
 
 
 def ocsp_url(base_url: str, ca_slug: str) -> str:
@@ -416,12 +438,15 @@ def build_certificate(
     base_url: str,
     ca_slug: str,
     serial: int | None = None,
+    crl_shards: int | None = None,
 ) -> x509.CertificateBuilder:
     """A TLS server certificate for normalized domains (the first one is the CN), unsigned.
 
     The validity starts at `now` and lasts exactly validity_days, counted the RFC 5280 way
     (notAfter is inclusive, so it is one second short of validity_days later). DV
-    certificates name only domains: `subject` is not used for them.
+    certificates name only domains: `subject` is not used for them. With `crl_shards`,
+    the CRL distribution point is the serial's shard (crl_shard_url); without, the whole
+    CRL.
     """
     policy = _policy_for(validation_type)
     domains = validate_domains(domains)
@@ -432,12 +457,17 @@ def build_certificate(
     subject_name = _subscriber_name(validation_type, subject, common_name_for(domains))
     not_before, not_after = _validity(now, validity_days, maximum=MAX_VALIDITY_DAYS)
     _check_within(issuer, not_before, not_after)
+    serial = _checked_serial(serial)
+    if crl_shards is None:
+        crl = crl_url(base_url, ca_slug)
+    else:
+        crl = crl_shard_url(base_url, ca_slug, crl_shard(serial, crl_shards))
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject_name)
         .issuer_name(issuer.subject)
         .public_key(csr_public_key)
-        .serial_number(_checked_serial(serial))
+        .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -460,7 +490,7 @@ def build_certificate(
         .add_extension(
             x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False
         )
-        .add_extension(_crl_distribution_points(crl_url(base_url, ca_slug)), critical=False)
+        .add_extension(_crl_distribution_points(crl), critical=False)
         .add_extension(_subscriber_aia(base_url, ca_slug), critical=False)
     )
     return builder

@@ -111,10 +111,15 @@ def build_crl(
     crl_number: int,
     this_update: datetime,
     next_update: datetime,
+    distribution_point: str | None = None,
 ) -> bytes:
     """A complete CRL of the issuer in DER, with its number and authority key identifier.
 
-    crl_number must grow with every CRL the issuer publishes (RFC 5280 5.2.3).
+    crl_number must grow with every CRL of its scope the issuer publishes (RFC 5280
+    5.2.3). With `distribution_point` (a shard's URL, ca.crl_shard_url), the CRL is that
+    partition only: a critical issuingDistributionPoint names the URL, which must be the
+    one in its certificates' CRL distribution point (RFC 5280 5.2.5, 6.3.3), and says it
+    lists end-entity certificates only.
     """
     this_update, next_update = _utc(this_update), _utc(next_update)
     if next_update <= this_update:
@@ -123,23 +128,39 @@ def build_crl(
         raise ValueError("A CRL number must be between 0 and 2**159 - 1.")
     revoked = [_revoked_certificate(entry) for entry in entries]
     _check_unique([certificate.serial_number for certificate in revoked])
+    extensions = [
+        x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(crl_number)),
+        x509.Extension(x509.AuthorityKeyIdentifier.oid, False, issuer.authority_key_identifier()),
+    ]
+    if distribution_point is not None:
+        extensions.append(
+            x509.Extension(x509.IssuingDistributionPoint.oid, True, shard_scope(distribution_point))
+        )
     builder = x509.CertificateRevocationListBuilder(
         issuer_name=issuer.subject,
         # The builder keeps naive UTC times, as its own last_update() would store them.
         last_update=this_update.replace(tzinfo=None),
         next_update=next_update.replace(tzinfo=None),
-        extensions=[
-            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(crl_number)),
-            x509.Extension(
-                x509.AuthorityKeyIdentifier.oid, False, issuer.authority_key_identifier()
-            ),
-        ],
+        extensions=extensions,
         # All entries at once: add_revoked_certificate() copies the list on every call,
         # which makes a CRL of 100,000 entries take many seconds.
         revoked_certificates=revoked,
     )
     crl = builder.sign(issuer.private_key, signature_hash(issuer.private_key))
     return crl.public_bytes(serialization.Encoding.DER)
+
+
+def shard_scope(distribution_point: str) -> x509.IssuingDistributionPoint:
+    """The issuingDistributionPoint of a CRL shard: its URL, end-entity certificates only."""
+    return x509.IssuingDistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(distribution_point)],
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
 
 
 def _check_unique(serials: list[int]) -> None:

@@ -49,15 +49,19 @@ def certificate_price(*, certificate: Certificate) -> Decimal:
     return refunds.certificate_price(order.amount, order.quantity)
 
 
-def revoked_entries(*, issuer: CertificateAuthority) -> list[RevokedEntry]:
-    """Every serial this CA signed for a revoked certificate, deleted from the console or not.
+def revoked_entries(
+    *, issuer: CertificateAuthority, shard: int | None = None
+) -> list[RevokedEntry]:
+    """Every serial this CA signed for a revoked certificate, deleted from the console or not;
+    with `shard`, only those of that CRL shard (a range scan of its index).
 
     A reissued certificate has several serials, all revoked with it.
     """
+    serials = IssuedSerial.objects.filter(authority=issuer)
+    if shard is not None:
+        serials = serials.filter(crl_shard=shard)
     rows = (
-        IssuedSerial.objects.filter(
-            authority=issuer, certificate__revocation_requests__status=RevocationStatus.COMPLETED
-        )
+        serials.filter(certificate__revocation_requests__status=RevocationStatus.COMPLETED)
         .order_by()
         .values_list(
             "serial",

@@ -39,7 +39,12 @@ from certificates.services.key_compromise import (
 )
 from certificates.services.ocsp_answers import refresh_ocsp_answers, store_ocsp_answer
 from certificates.services.preferences import set_expiry_warnings
-from certificates.services.publication import answer_ocsp, current_crl
+from certificates.services.publication import (
+    answer_ocsp,
+    current_crl,
+    current_crl_shard,
+    publish_crl_shards,
+)
 from certificates.services.purchase import purchase, subscription_end
 from certificates.services.revocation import (
     cancel_revocation,
@@ -62,6 +67,7 @@ __all__ = [
     "complete_revocation",
     "confirm_revocation",
     "current_crl",
+    "current_crl_shard",
     "delete_certificate",
     "download_bundle",
     "is_live_challenge",
@@ -69,6 +75,7 @@ __all__ = [
     "new_challenge",
     "purchase",
     "record_issued_serial",
+    "publish_crl_shards",
     "refresh_ocsp_answers",
     "reissue_certificate",
     "reject_application",

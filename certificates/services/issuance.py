@@ -271,6 +271,8 @@ def record_issued_serial(*, certificate: Certificate) -> IssuedSerial:
         certificate=certificate,
         authority=certificate.authority,
         serial=certificate.serial,
+        # The shard its CRL distribution point names (the issuance gate built it so).
+        crl_shard=ca.crl_shard(int(certificate.serial, 16), settings.CRL_SHARDS),
         not_before=certificate.not_before,
         not_after=certificate.not_after,
     )

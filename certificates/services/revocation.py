@@ -31,6 +31,7 @@ from certificates.models import (
     RevocationRequest,
 )
 from certificates.services.ocsp_answers import store_ocsp_answer
+from certificates.services.publication import mark_crl_shards_stale
 
 CONFIRMATION_SALT = "certificates.revocation.confirm"
 
@@ -325,6 +326,8 @@ def _revoke(
     # The next download publishes a new CRL. This waits for a CRL being built right
     # now (it holds the CA row) and then marks it stale, so none is left out.
     CertificateAuthority.objects.filter(pk=certificate.authority_id).update(crl_refresh_at=None)
+    # And only the CRL shards its serials are in.
+    mark_crl_shards_stale(certificate_id=certificate.pk)
     # In this transaction: the stored OCSP answers say revoked as soon as it commits.
     store_ocsp_answer(certificate=certificate)
     revocation.certificate = certificate
