@@ -24,11 +24,13 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
+import deployments.services
 from certificates import services
 from certificates.expiry_warnings import notify_expiring
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import CustomerSettings
 from console.signin import locked_out
+from deployments.models import DeploymentJob, DeploymentStep, Target
 from tests.browser.conftest import PASSWORD, world  # noqa: F401 (the seeded customer)
 from tests.factories import make_certificate
 from tests.issuance import issue_real_certificate
@@ -151,7 +153,7 @@ def python_literals() -> list[tuple[str, re.Pattern]]:
     which its placeholders match anything."""
     root = Path(settings.BASE_DIR)
     patterns = []
-    for app in ("certificates", "api", "acme_server"):
+    for app in ("certificates", "api", "acme_server", "deployments"):
         for path in (root / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
@@ -194,6 +196,44 @@ def check(found: dict, where: str, html: str) -> None:
             found.setdefault(where, []).append(run)
 
 
+def deployment_pages(world) -> dict[str, str]:  # noqa: F811
+    """A webhook target, an SSH one and a job with a step done and one waiting: name -> URL."""
+    customer, issued = world["customer"], world["issued"]
+    saved = deployments.services.save_target(
+        owner=customer,
+        target=None,
+        cleaned={
+            "name": "shop-web",
+            "kind": Target.Kind.WEBHOOK,
+            "redeploy_automatically": True,
+            "verify_host": "shop.alice.example.com",
+            "verify_port": 443,
+            "verify_server_name": "shop.alice.example.com",
+            "webhook_url": "https://hooks.alice.example.com/deploy",
+            "webhook_secret_choice": "paste",
+            "webhook_secret": "a-secret-the-receiver-knows",
+        },
+        actor=customer,
+    )
+    job = DeploymentJob.objects.create(owner=customer, created_by=customer)
+    for status in (DeploymentStep.Status.SUCCEEDED, DeploymentStep.Status.QUEUED):
+        DeploymentStep.objects.create(
+            job=job,
+            certificate=issued,
+            target=saved.target,
+            target_name=saved.target.name,
+            status=status,
+            attempts=1,
+        )
+    return {
+        "deployments": reverse("deployments:index"),
+        "deployment-target": reverse("deployments:edit_target", args=[saved.target.pk]),
+        "deployment-new-target": reverse("deployments:add_target"),
+        "deploy": reverse("deployments:deploy") + f"?certificates={issued.pk}",
+        "deployment-job": job.get_absolute_url(),
+    }
+
+
 def walk(world) -> dict[str, str]:  # noqa: F811
     """Every console page and dialog of the seeded customer, in Chinese: name -> HTML."""
     customer = world["customer"]
@@ -226,6 +266,7 @@ def walk(world) -> dict[str, str]:  # noqa: F811
     for state in ("issued", "validating", "pending", "check_fail", "expired", "uploaded"):
         get[f"details-{state}"] = world[state].get_absolute_url()
     get["details-revoking"] = world["revoking"].get_absolute_url()
+    get.update(deployment_pages(world))
     for name, url in get.items():
         pages[name] = client.get(url)
     # The dialogs, as htmx loads them.
@@ -247,6 +288,9 @@ def walk(world) -> dict[str, str]:  # noqa: F811
     pages["profile-error"] = client.post(reverse("profile"), {"email": "not an address"})
     pages["purchase-error"] = client.post(reverse("purchase"), {"pay": "1"})
     pages["converter-error"] = client.post(reverse("convert"), {})
+    pages["deployment-target-error"] = client.post(
+        reverse("deployments:add_target"), {"kind": "ssh", "ssh_port": "x"}
+    )
     pages["key-compromise-error"] = Client(headers=ZH).post(reverse("key_compromise"), {})
     # The secrets shown once.
     pages["acme-shown-once"] = client.post(reverse("acme_credentials"), {"label": "ci"})
