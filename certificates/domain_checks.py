@@ -36,6 +36,7 @@ import dns.resolver
 
 from certificates.pki.csr import normalize_domain
 from certificates.pki.errors import InvalidDomainError
+from certificates.pki.i18n import N_
 
 DNS_RECORD_PREFIX = "_dnsauth"
 VALIDATION_FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
@@ -60,8 +61,8 @@ class ValidationMethod(enum.StrEnum):
         member.offer = offer
         return member
 
-    DNS = "dns", "DNS TXT record", "DNS TXT record"
-    FILE = "file", "File", "File on the web server"
+    DNS = "dns", N_("DNS TXT record"), N_("DNS TXT record")
+    FILE = "file", N_("File"), N_("File on the web server")
 
 
 # How much of an unexpected value a failure message quotes back to the customer.

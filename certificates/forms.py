@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from certificates import compromised_keys, domain_checks, issuance_policy, selectors
 from certificates.models import (
@@ -444,9 +445,9 @@ class ApplicationForm(forms.ModelForm):
     def clean_organization_address(self) -> str:
         # Not in the certificate, but operators read it: the same text rule as the subject's.
         address = " ".join(self.cleaned_data.get("organization_address", "").split())
-        problem = ca.name_value_problem(address, "address", max_length=255)
+        problem = ca.name_value_problem(address, _("address"), max_length=255)
         if problem:
-            raise forms.ValidationError(problem)
+            raise forms.ValidationError(str(problem))
         return address
 
     def clean(self):
@@ -489,7 +490,7 @@ class ApplicationForm(forms.ModelForm):
                 name = SUBJECT_FIELDS[part]
                 shown = self.submit or cleaned.get(name)
                 if shown and name in self.fields and name not in self.errors:
-                    self.add_error(name, message)
+                    self.add_error(name, str(message))
 
     def _check_manual_csr(self, cleaned) -> None:
         text = cleaned.get("csr_pem", "")

@@ -16,26 +16,27 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from certificates.errors import ActionNotAllowed
 
 
 class CertificateStatus(models.TextChoices):
-    PENDING_APPLICATION = "pending_application", "Pending Application"
-    VALIDATING = "validating", "Validating"
-    CHECK_FAIL = "check_fail", "Check Fail"
-    ISSUED = "issued", "Issued"
-    REVOKING = "revoking", "Revoking"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
+    PENDING_APPLICATION = "pending_application", _("Pending Application")
+    VALIDATING = "validating", _("Validating")
+    CHECK_FAIL = "check_fail", _("Check Fail")
+    ISSUED = "issued", _("Issued")
+    REVOKING = "revoking", _("Revoking")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
 
 
 class RevocationStatus(models.TextChoices):
-    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting email confirmation"
-    PENDING = "pending", "With the CA"
-    COMPLETED = "completed", "Completed"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting email confirmation")
+    PENDING = "pending", _("With the CA")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 _C = CertificateStatus

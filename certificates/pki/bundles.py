@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certificates.pki.errors import KeyMismatchError, PKIError
+from certificates.pki.i18n import N_
 from certificates.pki.parsing import (
     PrivateKey,
     certificate_matches_key,
@@ -107,7 +108,7 @@ def build_bundle(
         raise BundleNeedsKeyError()
     if private_key is not None and not certificate_matches_key(certificate, private_key):
         raise KeyMismatchError(
-            "The private key does not match the certificate, so it can't go in the download."
+            N_("The private key does not match the certificate, so it can't go in the download.")
         )
     if password is None:
         password = generate_password()
