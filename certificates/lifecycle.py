@@ -115,7 +115,7 @@ class BatchChangedUnderneath(Exception):
 
 def can_transition(obj: models.Model, to: str) -> bool:
     """Whether the table allows `obj` to move to `to` from the status it holds in memory."""
-    table, _ = _TABLES[obj._meta.label]
+    table, _choices = _TABLES[obj._meta.label]
     return to in table[obj.status]
 
 
@@ -145,7 +145,8 @@ def transition(
         if to not in table[current]:
             noun = obj._meta.verbose_name
             raise TransitionNotAllowed(
-                f"A {noun} that is {choices(current).label} cannot become {choices(to).label}.",
+                _("A %(noun)s that is %(status)s cannot become %(target)s.")
+                % {"noun": noun, "status": choices(current).label, "target": choices(to).label},
                 current=current,
                 target=to,
             )
@@ -194,7 +195,7 @@ def transition_batch(
     from certificates.audit import build_event, record_events
 
     model = candidates.model
-    table, _ = _TABLES[model._meta.label]
+    table, _choices = _TABLES[model._meta.label]
     sources = [status for status, targets in table.items() if to in targets]
     with transaction.atomic():
         # skip_locked: rows another run (another cron host) has locked are that

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from certificates import domain_checks
@@ -403,8 +404,8 @@ class Certificate(TimestampedModel):
 
     def get_display_status_display(self) -> str:
         if self.shown_status == NOT_YET_VALID:
-            return "Not yet valid"
-        return CertificateStatus(self.display_status).label
+            return gettext("Not yet valid")
+        return str(CertificateStatus(self.display_status).label)
 
     @property
     def delete_refusal(self) -> str | None:
@@ -414,13 +415,17 @@ class Certificate(TimestampedModel):
         has expired or been revoked, so a live certificate is never dropped unrevoked.
         """
         if self.deleted_at is not None:
-            return "This certificate was already deleted."
+            return gettext("This certificate was already deleted.")
         status = self.display_status
         if self.source == Source.UPLOADED or status in DELETABLE_STATUSES:
             return None
         if status == CertificateStatus.ISSUED:
-            return "This certificate is issued and still valid: revoke it first, then delete it."
-        return f"A certificate that is {CertificateStatus(status).label} cannot be deleted."
+            return gettext(
+                "This certificate is issued and still valid: revoke it first, then delete it."
+            )
+        return gettext("A certificate that is %(status)s cannot be deleted.") % {
+            "status": CertificateStatus(status).label
+        }
 
     @property
     def offers_delete(self) -> bool:
@@ -456,12 +461,16 @@ class Certificate(TimestampedModel):
         Only a certificate this console's CA signed, while it is issued and unexpired.
         """
         if self.source == Source.UPLOADED:
-            return "Uploaded certificates can't be revoked here: ask the CA that issued them."
+            return gettext(
+                "Uploaded certificates can't be revoked here: ask the CA that issued them."
+            )
         status = self.display_status
         if status == CertificateStatus.REVOKING:
-            return "A revocation of this certificate is already under way."
+            return gettext("A revocation of this certificate is already under way.")
         if status != CertificateStatus.ISSUED or self.authority_id is None:
-            return f"A certificate that is {CertificateStatus(status).label} can't be revoked."
+            return gettext("A certificate that is %(status)s can't be revoked.") % {
+                "status": CertificateStatus(status).label
+            }
         return None
 
     @property
@@ -888,7 +897,7 @@ class RevocationRequest(TimestampedModel):
     def reject_refusal(self) -> str | None:
         """Why the CA may not reject this request, or None when it may."""
         if self.is_key_compromise:
-            return (
+            return gettext(
                 "A revocation for key compromise can't be rejected: the Baseline Requirements "
                 "want the certificate revoked within 24 hours. Complete it."
             )

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import (
@@ -170,7 +172,7 @@ def list_changed(message: str) -> HttpResponse:
 
 
 def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResponse:
-    message = f"Certificate {certificate.name} was uploaded."
+    message = _("Certificate %(name)s was uploaded.") % {"name": certificate.name}
     if on_overview(request):
         return list_changed(message)
     messages.success(request, message)
@@ -226,7 +228,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refusal = error.message
         else:
-            message = f"Certificate {certificate} was deleted."
+            message = _("Certificate %(name)s was deleted.") % {"name": certificate}
             if on_overview(request):
                 return list_changed(message)
             messages.success(request, message)
@@ -246,8 +248,10 @@ def expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        state = "on" if enabled else "off"
-        messages.success(request, f"Expiry warnings for this certificate are {state}.")
+        if enabled:
+            messages.success(request, _("Expiry warnings for this certificate are on."))
+        else:
+            messages.success(request, _("Expiry warnings for this certificate are off."))
     return redirect(certificate)
 
 
@@ -267,7 +271,7 @@ def convert(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     if not certificate.can_apply:
-        messages.error(request, NOT_WAITING_FOR_APPLICATION)
+        messages.error(request, _(NOT_WAITING_FOR_APPLICATION))
         return redirect(certificate)
     application = Application.objects.filter(certificate=certificate).first() or Application(
         certificate=certificate
@@ -288,9 +292,9 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect(certificate)
         if submit:
-            messages.success(request, "The application was submitted for validation.")
+            messages.success(request, _("The application was submitted for validation."))
         else:
-            messages.success(request, "The draft was saved.")
+            messages.success(request, _("The draft was saved."))
         return redirect(certificate)
     return render(request, "certificates/apply.html", {"certificate": certificate, "form": form})
 
@@ -303,7 +307,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The application was withdrawn; you can apply again.")
+        messages.success(request, _("The application was withdrawn; you can apply again."))
     return redirect(certificate)
 
 
@@ -358,7 +362,8 @@ def reissue(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Reissued: the new certificate is valid until {certificate.not_after:%Y-%m-%d}.",
+            _("Reissued: the new certificate is valid until %(not_after)s.")
+            % {"not_after": format(certificate.not_after, "%Y-%m-%d")},
         )
     return redirect(certificate)
 
@@ -415,10 +420,14 @@ def purchase(request: HttpRequest) -> HttpResponse:
 
 def purchased_message(order: Order) -> str:
     if order.repeated:
-        return f"Order {order.pk} was already paid: nothing more was charged."
-    if order.quantity == 1:
-        return f"Order {order.pk} is paid: 1 certificate awaits its application."
-    return f"Order {order.pk} is paid: {order.quantity} certificates await their application."
+        return _("Order %(order)s was already paid: nothing more was charged.") % {
+            "order": order.pk
+        }
+    return ngettext(
+        "Order %(order)s is paid: %(count)s certificate awaits its application.",
+        "Order %(order)s is paid: %(count)s certificates await their application.",
+        order.quantity,
+    ) % {"order": order.pk, "count": order.quantity}
 
 
 # --- Revocation ---------------------------------------------------------------------------
@@ -433,24 +442,33 @@ def back_to_certificate(request: HttpRequest, certificate: Certificate, error: s
 
 def revocation_message(revocation: RevocationRequest) -> str:
     if revocation.status == RevocationStatus.COMPLETED:
-        return (
+        return _(
             'The certificate is revoked: OCSP answers "revoked" and the next CRL lists it. '
             "Its key is on the compromised-key list: no certificate will be issued for it again."
         )
     if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
-        then = (
-            "Once confirmed, the certificate is revoked at once."
-            if revocation.is_key_compromise
-            else "Nothing is revoked until it is confirmed."
-        )
+        sent = {
+            "email": revocation.confirmation_email,
+            "hours": settings.REVOCATION_CONFIRMATION_HOURS,
+        }
+        if revocation.is_key_compromise:
+            return (
+                _(
+                    "We emailed a confirmation link to %(email)s. Once confirmed, the certificate "
+                    "is revoked at once. The link is valid for %(hours)s hours."
+                )
+                % sent
+            )
         return (
-            f"We emailed a confirmation link to {revocation.confirmation_email}. {then} The link "
-            f"is valid for {settings.REVOCATION_CONFIRMATION_HOURS} hours."
+            _(
+                "We emailed a confirmation link to %(email)s. Nothing is revoked until it is "
+                "confirmed. The link is valid for %(hours)s hours."
+            )
+            % sent
         )
-    return (
-        f"Your revocation request was sent to the CA. It will be processed by "
-        f"{revocation.due_date:%Y-%m-%d}."
-    )
+    return _(
+        "Your revocation request was sent to the CA. It will be processed by %(due_date)s."
+    ) % {"due_date": f"{revocation.due_date:%Y-%m-%d}"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -509,7 +527,7 @@ def cancel_revocation(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The revocation request was cancelled; nothing was revoked.")
+        messages.success(request, _("The revocation request was cancelled; nothing was revoked."))
     return redirect(certificate)
 
 
@@ -563,7 +581,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.update_profile(customer=user, **form.cleaned_data)
-        messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
+        messages.success(
+            request, _("Your profile was saved.") if changed else _("Nothing changed.")
+        )
         return redirect("profile")
     return render(request, "account/profile.html", {"form": form})
 
@@ -574,7 +594,7 @@ class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
 
     template_name = "account/password_change.html"
     success_url = reverse_lazy("profile")
-    success_message = "Your password was changed."
+    success_message = gettext_lazy("Your password was changed.")
 
 
 @require_GET

@@ -55,7 +55,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 class BundleNeedsKeyError(PKIError):
-    default_message = (
+    default_message = N_(
         "This certificate was requested with your own CSR, so the console has no private key "
         "to put in a .pfx/.jks: download the Nginx, Apache or Other bundle and build the "
         "keystore with your key."

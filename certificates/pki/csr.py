@@ -308,12 +308,9 @@ def _check_dns_name(name: str, shown: str, *, wildcard: bool) -> None:
     full_length = len(name) + (2 if wildcard else 0)
     if full_length > MAX_DOMAIN_LENGTH:
         raise InvalidDomainError(
-            N_(
-                '"%(shown)s" is too long: a domain name has at most %(MAX_DOMAIN_LENGTH)s '
-                "characters."
-            ),
+            N_('"%(shown)s" is too long: a domain name has at most %(maximum)s characters.'),
             shown=shown,
-            MAX_DOMAIN_LENGTH=MAX_DOMAIN_LENGTH,
+            maximum=MAX_DOMAIN_LENGTH,
         )
     labels = name.split(".")
     # "*.com" has the labels of a name; check_issuable refuses it as a public suffix.
@@ -345,10 +342,10 @@ def _check_label(label: str, shown: str) -> None:
         raise InvalidDomainError(
             N_(
                 '"%(shown)s" is not a valid domain name: each part between dots can be at most '
-                "%(MAX_LABEL_LENGTH)s characters."
+                "%(maximum)s characters."
             ),
             shown=shown,
-            MAX_LABEL_LENGTH=MAX_LABEL_LENGTH,
+            maximum=MAX_LABEL_LENGTH,
         )
     if "_" in label:
         raise InvalidDomainError(
@@ -400,9 +397,9 @@ def validate_domains(domains: Sequence[str]) -> tuple[str, ...]:
     for domain in domains:
         if normalize_domain(domain, allow_wildcard=True) != domain:
             raise InvalidDomainError(
-                N_('"%(domain)s" is not in its normalized form ("%(domain2)s").'),
+                N_('"%(domain)s" is not in its normalized form ("%(normalized)s").'),
                 domain=domain,
-                domain2=normalize_domain(domain, allow_wildcard=True),
+                normalized=normalize_domain(domain, allow_wildcard=True),
             )
     duplicates = sorted({domain for domain in domains if domains.count(domain) > 1})
     if duplicates:
@@ -455,8 +452,8 @@ def load_csr(pem: str | bytes) -> x509.CertificateSigningRequest:
         raise InvalidCSRError(_no_csr_message({block.label for block in blocks}))
     if len(csr_bodies) > 1:
         raise InvalidCSRError(
-            N_("The text contains %(csr_bodies)s CSRs. Paste only the CSR for this certificate."),
-            csr_bodies=len(csr_bodies),
+            N_("The text contains %(count)s CSRs. Paste only the CSR for this certificate."),
+            count=len(csr_bodies),
         )
     block = next(block for block in blocks if block.body == csr_bodies[0])
     try:
@@ -600,9 +597,9 @@ def read_possession_proof(pem: str | bytes) -> PossessionProof:
         raise UnsupportedKeyError(
             N_(
                 "The CSR's RSA key is larger than any this console certifies (at most "
-                "%(MAX_RSA_KEY_SIZE)s bits, exponent below 2^32): no certificate here has it."
+                "%(maximum)s bits, exponent below 2^32): no certificate here has it."
             ),
-            MAX_RSA_KEY_SIZE=MAX_RSA_KEY_SIZE,
+            maximum=MAX_RSA_KEY_SIZE,
         )
     if not _signature_is_valid(request):
         raise CSRSignatureError(

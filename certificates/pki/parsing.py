@@ -311,10 +311,10 @@ def load_private_key(text: str | bytes) -> PrivateKey:
     if len(key_blocks) > 1:
         raise MultipleKeysError(
             N_(
-                "The text contains %(key_blocks)s private keys. Upload only the private key of "
+                "The text contains %(count)s private keys. Upload only the private key of "
                 "this certificate."
             ),
-            key_blocks=len(key_blocks),
+            count=len(key_blocks),
         )
     key = load_private_key_block(key_blocks[0])
     check_key_strength(key.public_key())
@@ -396,11 +396,11 @@ def check_rsa_private_key_size(key_size: int) -> None:
         raise UnsupportedKeyError(
             N_(
                 "The RSA key is %(key_size)s bits; the console accepts RSA keys of at most "
-                "%(MAX_RSA_PRIVATE_KEY_SIZE)s bits. Use an RSA key of 2048 to "
-                "%(MAX_RSA_PRIVATE_KEY_SIZE)s bits or an ECC key."
+                "%(maximum)s bits. Use an RSA key of 2048 to "
+                "%(maximum)s bits or an ECC key."
             ),
             key_size=key_size,
-            MAX_RSA_PRIVATE_KEY_SIZE=MAX_RSA_PRIVATE_KEY_SIZE,
+            maximum=MAX_RSA_PRIVATE_KEY_SIZE,
         )
 
 
@@ -765,12 +765,12 @@ def check_chain_bounds(certificates: Sequence[x509.Certificate]) -> None:
     if len(certificates) > MAX_CHAIN_CERTIFICATES:
         raise BrokenChainError(
             N_(
-                "The file contains %(certificates)s certificates; the console accepts at most "
-                "%(MAX_CHAIN_CERTIFICATES)s: the certificate and its chain (usually two or three "
+                "The file contains %(count)s certificates; the console accepts at most "
+                "%(maximum)s: the certificate and its chain (usually two or three "
                 "intermediate certificates). Remove the others."
             ),
-            certificates=len(certificates),
-            MAX_CHAIN_CERTIFICATES=MAX_CHAIN_CERTIFICATES,
+            count=len(certificates),
+            maximum=MAX_CHAIN_CERTIFICATES,
         )
     for cert in certificates:
         _check_rsa_public_key(cert)
@@ -788,11 +788,11 @@ def _check_rsa_public_key(cert: x509.Certificate) -> None:
         raise UnsupportedKeyError(
             N_(
                 'The certificate "%(cert)s" has an RSA key of %(key_size)s bits; the console '
-                "accepts RSA keys of at most %(MAX_RSA_KEY_SIZE)s bits."
+                "accepts RSA keys of at most %(maximum)s bits."
             ),
             cert=_display_name(cert),
             key_size=key.key_size,
-            MAX_RSA_KEY_SIZE=MAX_RSA_KEY_SIZE,
+            maximum=MAX_RSA_KEY_SIZE,
         )
     if exponent % 2 == 0 or not 3 <= exponent <= MAX_RSA_PUBLIC_EXPONENT:
         raise UnsupportedKeyError(
@@ -820,10 +820,10 @@ def _find_leaf(certificates: Sequence[x509.Certificate], key: PrivateKey) -> x50
         names = ", ".join(f'"{_display_name(cert)}"' for cert in matches)
         raise BrokenChainError(
             N_(
-                "The file contains %(matches)s certificates for this private key (%(names)s). Keep "
+                "The file contains %(count)s certificates for this private key (%(names)s). Keep "
                 "only the certificate you want to upload and its chain."
             ),
-            matches=len(matches),
+            count=len(matches),
             names=names,
         )
     return matches[0]

@@ -1,0 +1,30 @@
+"""The console's two languages on the Django side (English and Simplified Chinese).
+
+`lazy_format` fills a lazily translated template when it is shown, so text made at import
+time (a form's help text with a number in it) is still read in the request's language.
+`language_of` is a customer's own language, the one their emails are written in.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.utils.functional import lazy
+
+
+def _format(template: Any, params: Mapping[str, Any]) -> str:
+    return str(template) % params
+
+
+lazy_format = lazy(_format, str)
+
+
+def language_of(user) -> str:
+    """The language a customer reads the console and emails in: their profile's choice,
+    else the console's default language."""
+    from certificates.models import CustomerSettings
+
+    row = CustomerSettings.objects.filter(customer=user).first() if user is not None else None
+    # The profile's language field arrives with the console's language switch.
+    chosen = getattr(row, "language", "") if row is not None else ""
+    return chosen or settings.LANGUAGE_CODE
