@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import trans_real
 
-from certificates import expiry_warnings, forms
+from certificates import domain_checks, expiry_warnings, forms
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import CustomerSettings
 from certificates.pki import errors as pki_errors
-from certificates.translation import language_of
+from certificates.pki.i18n import N_, Message
+from certificates.translation import check_detail, language_of, stored_message
 from tests.admin_support import messages_of, post_action
 from tests.factories import make_certificate, make_user
 from tests.test_admin import application_of, wrong_status_for_review
@@ -157,3 +158,14 @@ def test_an_email_is_written_in_its_recipients_language(db, monkeypatch, setting
     assert rendered_in and set(rendered_in) == {"zh-hans"}
     # The job's own language is left as it was.
     assert translation.get_language() != "zh-hans"
+
+
+def test_a_domain_checks_finding_is_shown_in_its_readers_language():
+    finding = Message(N_("The domain %(host)s has no A or AAAA record"), host="shop.example.com")
+    result = domain_checks.CheckResult(domain="shop.example.com", ok=False, detail=finding)
+    stored = {"ok": False, "detail": result.detail, **stored_message(result.message)}
+
+    assert result.detail == "The domain shop.example.com has no A or AAAA record"
+    assert check_detail(stored) == result.detail
+    with translation.override("zh-hans"):
+        assert check_detail(stored) == "域名 shop.example.com 没有 A 或 AAAA 记录"

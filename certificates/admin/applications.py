@@ -17,6 +17,7 @@ from certificates.admin.shared import (
 from certificates.models import Application
 from certificates.pki import csr
 from certificates.pki.errors import PKIError
+from certificates.translation import check_detail
 
 
 @admin.register(Application)
@@ -268,5 +269,5 @@ def _check_row(domain: str, result: dict | None) -> tuple[str, str, str, str]:
             gettext("the customer has not pressed Verify"),
         )
     if result.get("ok"):
-        return ("check-ok", gettext("found"), domain, result.get("detail", ""))
-    return ("check-failed", gettext("not found"), domain, result.get("detail", ""))
+        return ("check-ok", gettext("found"), domain, check_detail(result))
+    return ("check-failed", gettext("not found"), domain, check_detail(result))

@@ -12,6 +12,7 @@ from certificates.lifecycle import CertificateStatus
 from certificates.models import Application, Certificate
 from certificates.pki import parsing
 from certificates.pki.bundles import KEYSTORE_SERVER_TYPES, SERVER_TYPE_NAMES, BundleNeedsKeyError
+from certificates.translation import check_detail
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def validation_rows(application) -> list[ValidationRow]:
             domain=domain,
             record=domain_checks.dns_record_name(domain),
             url=f"http://{domain}{domain_checks.VALIDATION_FILE_PATH}",
-            result=results.get(domain, {}).get("detail", _("Not checked yet")),
+            result=check_detail(results[domain]) if domain in results else _("Not checked yet"),
         )
         for domain in application.domain_list
     ]

@@ -18,6 +18,7 @@ from certificates.models import Application, Certificate, ValidationType
 from certificates.pki import csr
 from certificates.pki.parsing import private_key_to_pem
 from certificates.services.issuance import issue_certificate
+from certificates.translation import stored_message
 
 NOT_WAITING_FOR_APPLICATION = gettext_noop("This certificate is not waiting for an application.")
 NOT_IN_VALIDATION = gettext_noop("Only a certificate in validation can be verified.")
@@ -151,7 +152,12 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
     )
     checked_at = timezone.now()
     application.check_results = {
-        r.domain: {"ok": r.ok, "detail": r.detail, "checked_at": checked_at.isoformat()}
+        r.domain: {
+            "ok": r.ok,
+            "detail": r.detail,
+            "checked_at": checked_at.isoformat(),
+            **stored_message(r.message),
+        }
         for r in results
     }
     application.last_checked_at = checked_at
