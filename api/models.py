@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,7 +45,7 @@ class ApiToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"API token {self.label}"
+        return gettext("API token %(label)s") % {"label": self.label}
 
     @property
     def allows_writes(self) -> bool:

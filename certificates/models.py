@@ -191,7 +191,7 @@ class Order(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.pk}"
+        return gettext("Order %(id)s") % {"id": self.pk}
 
 
 class CustomerSettings(TimestampedModel):
@@ -211,7 +211,7 @@ class CustomerSettings(TimestampedModel):
         verbose_name_plural = _("customer settings")
 
     def __str__(self) -> str:
-        return f"Settings of {self.customer}"
+        return gettext("Settings of %(customer)s") % {"customer": self.customer}
 
 
 # A purchase is reissued while at least this much of it is left after the certificate's end.
@@ -687,7 +687,7 @@ class Application(TimestampedModel):
         indexes = [models.Index(fields=["submitted_at"], name="application_submitted")]
 
     def __str__(self) -> str:
-        return f"Application for {self.certificate}"
+        return gettext("Application for %(certificate)s") % {"certificate": self.certificate}
 
     @property
     def domain_list(self) -> list[str]:
@@ -881,7 +881,7 @@ class RevocationRequest(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Revocation of {self.certificate}"
+        return gettext("Revocation of %(certificate)s") % {"certificate": self.certificate}
 
     @property
     def is_shown(self) -> bool:
@@ -974,7 +974,10 @@ class ExpiryNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.threshold_days}-day warning for certificate {self.certificate_id}"
+        return gettext("%(days)s-day warning for certificate %(certificate)s") % {
+            "days": self.threshold_days,
+            "certificate": self.certificate_id,
+        }
 
 
 class CompromisedKey(models.Model):
