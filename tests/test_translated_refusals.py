@@ -2,7 +2,9 @@
 error, a page's message, the API's problem documents, the admin's action messages, the
 emails (written in their recipient's language) and the pure core's messages."""
 
+import io
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from django.utils.translation import trans_real
 from certificates import domain_checks, expiry_warnings, forms
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import CustomerSettings
+from certificates.pki import bundles
 from certificates.pki import errors as pki_errors
 from certificates.pki.i18n import N_, Message
 from certificates.translation import check_detail, language_of, stored_message
@@ -169,3 +172,24 @@ def test_a_domain_checks_finding_is_shown_in_its_readers_language():
     assert check_detail(stored) == result.detail
     with translation.override("zh-hans"):
         assert check_detail(stored) == "域名 shop.example.com 没有 A 或 AAAA 记录"
+
+
+def test_the_download_zips_readme_is_in_the_readers_language(rsa_leaf, intermediate_ca):
+    def readme() -> str:
+        data = bundles.build_bundle(
+            "nginx",
+            name="www.example.com",
+            certificate=rsa_leaf.cert,
+            chain=[intermediate_ca.cert],
+            private_key=rsa_leaf.key,
+            password="correct-horse",
+        )
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.read("README.txt").decode()
+
+    assert readme().startswith("SSL certificate for www.example.com: files for Nginx")
+    with translation.override("zh-hans"):
+        chinese = readme()
+    assert chinese.startswith("www.example.com 的 SSL 证书：适用于 Nginx 的文件")
+    assert "请妥善保管 www.example.com.key" in chinese
+    assert "ssl_certificate     /etc/nginx/ssl/www.example.com.pem;" in chinese
