@@ -122,7 +122,7 @@ def test_an_admin_action_refusal_comes_out_in_chinese(customer, operator_client,
     )
     [line] = messages_of(response)
     assert "：未通过：" in line
-    assert "域名型（DV）证书在域名验证通过后自动签发。" in line
+    assert "域名型(DV)证书在域名验证通过后自动签发。" in line
 
 
 def _choose_language(customer, language: str, monkeypatch) -> None:
