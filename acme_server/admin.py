@@ -8,6 +8,7 @@ beyond its thumbprint.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from acme_server.models import (
     AcmeAccount,
@@ -59,11 +60,11 @@ class AcmeAccountAdmin(ReadOnlyAdmin):
             .defer("jwk")
         )
 
-    @admin.display(description="contact")
+    @admin.display(description=_("contact"))
     def contacts(self, account: AcmeAccount) -> str:
         return ", ".join(account.contact) or "-"
 
-    @admin.display(description="credential")
+    @admin.display(description=_("credential"))
     def credential_link(self, account: AcmeAccount) -> str:
         return admin_link(account.credential)
 
@@ -116,23 +117,23 @@ class AcmeOrderAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description="customer", ordering="account__owner__username")
+    @admin.display(description=_("customer"), ordering="account__owner__username")
     def customer(self, order: AcmeOrder) -> str:
         return order.account.owner.username
 
-    @admin.display(description="names")
+    @admin.display(description=_("names"))
     def names(self, order: AcmeOrder) -> str:
         return ", ".join(order.identifiers)
 
-    @admin.display(description="account")
+    @admin.display(description=_("account"))
     def account_link(self, order: AcmeOrder) -> str:
         return admin_link(order.account, order.account.public_id)
 
-    @admin.display(description="certificate")
+    @admin.display(description=_("certificate"))
     def certificate_link(self, order: AcmeOrder) -> str:
         return admin_link(order.certificate)
 
-    @admin.display(description="replaces")
+    @admin.display(description=_("replaces"))
     def replaces_link(self, order: AcmeOrder) -> str:
         return admin_link(order.replaces)
 
@@ -157,10 +158,10 @@ class AcmeAuthorizationAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order__account__owner")
 
-    @admin.display(description="customer", ordering="order__account__owner__username")
+    @admin.display(description=_("customer"), ordering="order__account__owner__username")
     def customer(self, authorization: AcmeAuthorization) -> str:
         return authorization.order.account.owner.username
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order_link(self, authorization: AcmeAuthorization) -> str:
         return admin_link(authorization.order)

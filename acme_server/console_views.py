@@ -4,6 +4,7 @@ clients. Thin views onto acme_server.services and acme_server.selectors."""
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acme_server import selectors
@@ -21,12 +22,15 @@ def credentials(request: HttpRequest) -> HttpResponse:
         credential, hmac_key = accounts.create_credential(
             owner=request.user, label=form.cleaned_data["label"], expires_at=form.expires_at
         )
-        title = f'New credential "{credential.label}"' if credential.label else "New credential"
+        if credential.label:
+            title = _('New credential "%(label)s"') % {"label": credential.label}
+        else:
+            title = _("New credential")
         shown = ShownOnce(
             title,
             (
-                ShownValue("kid", "Key identifier (kid)", credential.kid),
-                ShownValue("hmac", "HMAC key", hmac_key),
+                ShownValue("kid", _("Key identifier (kid)"), credential.kid),
+                ShownValue("hmac", _("HMAC key"), hmac_key),
             ),
         )
         form = CredentialForm()
@@ -49,7 +53,9 @@ def revoke_credential(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The credential {credential} was revoked.")
+        messages.success(
+            request, _("The credential %(credential)s was revoked.") % {"credential": credential}
+        )
     return redirect("acme_credentials")
 
 
@@ -63,7 +69,7 @@ def deactivate_account(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The ACME account was deactivated.")
+        messages.success(request, _("The ACME account was deactivated."))
     return redirect("acme_credentials")
 
 
@@ -74,6 +80,9 @@ def account_expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     enabled = request.POST.get("enabled") == "on"
     accounts.set_expiry_warnings(account=account, enabled=enabled, actor=request.user)
-    state = "on" if enabled else "off"
-    messages.success(request, f"Expiry warnings for the certificates of {account} are {state}.")
+    if enabled:
+        message = _("Expiry warnings for the certificates of %(account)s are on.")
+    else:
+        message = _("Expiry warnings for the certificates of %(account)s are off.")
+    messages.success(request, message % {"account": account})
     return redirect("acme_credentials")

@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from acme_server.states import AccountStatus, AuthorizationStatus, ChallengeStatus, OrderStatus
 
@@ -35,20 +36,24 @@ class AcmeCredential(models.Model):
     """
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acme_credentials"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="acme_credentials",
+        verbose_name=_("owner"),
     )
-    kid = models.CharField(max_length=64, unique=True)
-    hmac_key_encrypted = models.TextField(editable=False)
-    label = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    kid = models.CharField(_("kid"), max_length=64, unique=True)
+    hmac_key_encrypted = models.TextField(_("hmac key encrypted"), editable=False)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     objects = AcmeCredentialQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "ACME credential"
+        verbose_name_plural = _("ACME credentials")
+        verbose_name = _("ACME credential")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -64,29 +69,42 @@ class AcmeCredential(models.Model):
 class AcmeAccount(models.Model):
     Status = AccountStatus
 
-    public_id = models.CharField(max_length=32, unique=True, default=random_id)
+    public_id = models.CharField(_("public id"), max_length=32, unique=True, default=random_id)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acme_accounts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="acme_accounts",
+        verbose_name=_("owner"),
     )
     credential = models.ForeignKey(
-        AcmeCredential, on_delete=models.SET_NULL, null=True, related_name="accounts"
+        AcmeCredential,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="accounts",
+        verbose_name=_("credential"),
     )
     brand = models.ForeignKey(
-        "certificates.Brand", on_delete=models.PROTECT, related_name="acme_accounts"
+        "certificates.Brand",
+        on_delete=models.PROTECT,
+        related_name="acme_accounts",
+        verbose_name=_("brand"),
     )
     # The account's public key as a JWK, and its RFC 7638 thumbprint (base64url).
-    jwk = models.JSONField()
-    thumbprint = models.CharField(max_length=64, unique=True)
-    contact = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALID)
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    jwk = models.JSONField(_("jwk"))
+    thumbprint = models.CharField(_("thumbprint"), max_length=64, unique=True)
+    contact = models.JSONField(_("contact"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.VALID
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     # Its client renews its certificates, so their expiry warnings can be turned off here.
-    expiry_warnings = models.BooleanField(default=True)
+    expiry_warnings = models.BooleanField(_("expiry warnings"), default=True)
 
     class Meta:
-        verbose_name = "ACME account"
+        verbose_name_plural = _("ACME accounts")
+        verbose_name = _("ACME account")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -100,31 +118,34 @@ class AcmeAccount(models.Model):
 class AcmeNonce(models.Model):
     """A Replay-Nonce handed out and not used yet: using one deletes it."""
 
-    value = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    value = models.CharField(_("value"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return self.value
 
 
 class AcmeOrder(models.Model):
-    public_id = models.CharField(max_length=32, unique=True, default=random_id)
-    account = models.ForeignKey(AcmeAccount, on_delete=models.PROTECT, related_name="orders")
-    # The requested DNS names, normalized, in the order asked.
-    identifiers = models.JSONField()
-    status = models.CharField(
-        max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    public_id = models.CharField(_("public id"), max_length=32, unique=True, default=random_id)
+    account = models.ForeignKey(
+        AcmeAccount, on_delete=models.PROTECT, related_name="orders", verbose_name=_("account")
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    error = models.JSONField(null=True, blank=True)
+    # The requested DNS names, normalized, in the order asked.
+    identifiers = models.JSONField(_("identifiers"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    error = models.JSONField(_("error"), null=True, blank=True)
     certificate = models.OneToOneField(
         "certificates.Certificate",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="acme_order",
+        verbose_name=_("certificate"),
     )
     # ARI (RFC 9773): the certificate this order's certificate replaces.
     replaces = models.ForeignKey(
@@ -133,10 +154,12 @@ class AcmeOrder(models.Model):
         null=True,
         blank=True,
         related_name="replaced_by_acme_orders",
+        verbose_name=_("replaces"),
     )
 
     class Meta:
-        verbose_name = "ACME order"
+        verbose_name_plural = _("ACME orders")
+        verbose_name = _("ACME order")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "-created_at"], name="acme_order_recent")]
 
@@ -145,19 +168,25 @@ class AcmeOrder(models.Model):
 
 
 class AcmeAuthorization(models.Model):
-    public_id = models.CharField(max_length=32, unique=True, default=random_id)
-    order = models.ForeignKey(AcmeOrder, on_delete=models.CASCADE, related_name="authorizations")
-    # The name without "*." ; `wildcard` says whether the order asked for "*.<name>".
-    domain = models.CharField(max_length=253)
-    wildcard = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=12, choices=AuthorizationStatus.choices, default=AuthorizationStatus.PENDING
+    public_id = models.CharField(_("public id"), max_length=32, unique=True, default=random_id)
+    order = models.ForeignKey(
+        AcmeOrder, on_delete=models.CASCADE, related_name="authorizations", verbose_name=_("order")
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    # The name without "*." ; `wildcard` says whether the order asked for "*.<name>".
+    domain = models.CharField(_("domain"), max_length=253)
+    wildcard = models.BooleanField(_("wildcard"), default=False)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AuthorizationStatus.choices,
+        default=AuthorizationStatus.PENDING,
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
 
     class Meta:
-        verbose_name = "ACME authorization"
+        verbose_name_plural = _("ACME authorizations")
+        verbose_name = _("ACME authorization")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -173,23 +202,27 @@ class AcmeChallenge(models.Model):
         HTTP_01 = "http-01", "http-01"
         DNS_01 = "dns-01", "dns-01"
 
-    public_id = models.CharField(max_length=32, unique=True, default=random_id)
+    public_id = models.CharField(_("public id"), max_length=32, unique=True, default=random_id)
     authorization = models.ForeignKey(
-        AcmeAuthorization, on_delete=models.CASCADE, related_name="challenges"
+        AcmeAuthorization,
+        on_delete=models.CASCADE,
+        related_name="challenges",
+        verbose_name=_("authorization"),
     )
-    type = models.CharField(max_length=10, choices=Type.choices)
-    token = models.CharField(max_length=64, default=random_id)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices)
+    token = models.CharField(_("token"), max_length=64, default=random_id)
     status = models.CharField(
-        max_length=12, choices=ChallengeStatus.choices, default=ChallengeStatus.PENDING
+        _("status"), max_length=12, choices=ChallengeStatus.choices, default=ChallengeStatus.PENDING
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    validated_at = models.DateTimeField(null=True, blank=True)
-    error = models.JSONField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    error = models.JSONField(_("error"), null=True, blank=True)
     # How many times a worker took it up: the second take-up of one challenge finds it done.
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
-        verbose_name = "ACME challenge"
+        verbose_name_plural = _("ACME challenges")
+        verbose_name = _("ACME challenge")
         ordering = ["id"]
 
     def __str__(self) -> str:

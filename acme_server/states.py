@@ -12,35 +12,36 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    READY = "ready", "Ready"
-    PROCESSING = "processing", "Processing"
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid"
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    PROCESSING = "processing", _("Processing")
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
 
 
 class AuthorizationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid"
-    DEACTIVATED = "deactivated", "Deactivated"
-    EXPIRED = "expired", "Expired"
-    REVOKED = "revoked", "Revoked"
+    PENDING = "pending", _("Pending")
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
+    DEACTIVATED = "deactivated", _("Deactivated")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
 
 
 class ChallengeStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid"
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
 
 
 class AccountStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    DEACTIVATED = "deactivated", "Deactivated"
+    VALID = "valid", _("Valid")
+    DEACTIVATED = "deactivated", _("Deactivated")
 
 
 _O, _A, _C = OrderStatus, AuthorizationStatus, ChallengeStatus

@@ -11,6 +11,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
@@ -29,7 +30,9 @@ class TokenAuth(HttpBearer):
             return None
         count_request(found)
         if self.write and not found.allows_writes:
-            raise AuthorizationError(message="This token may only read: use a read-write token.")
+            raise AuthorizationError(
+                message=gettext("This token may only read: use a read-write token.")
+            )
         # Whoever a session cookie names, the token's owner is the one acting.
         request.user = found.owner
         return found

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Header, Query, Router, Status
 
 from api import schemas
@@ -227,14 +228,14 @@ def list_certificates(
     errors = {}
     known = {tab.key for tab in selectors.STATUS_FILTERS}
     if filters.status and filters.status not in known:
-        errors["status"] = f"Use one of: {', '.join(sorted(known))}."
+        errors["status"] = gettext("Use one of: %(values)s.") % {"values": ", ".join(sorted(known))}
     brand = None
     if filters.brand:
         brand = next((b for b in selectors.brands() if b.slug == filters.brand), None)
         if brand is None:
-            errors["brand"] = "There is no brand with this slug."
+            errors["brand"] = gettext("There is no brand with this slug.")
     if len(filters.q) > 255:
-        errors["q"] = "Search for at most 255 characters."
+        errors["q"] = gettext("Search for at most 255 characters.")
     if errors:
         raise ValidationError(errors)
     certificates = selectors.certificate_list(
@@ -296,7 +297,7 @@ def apply(request: HttpRequest, certificate_id: int, payload: schemas.Applicatio
     """The request information: a draft (`submit: false`) or submitted for validation."""
     certificate = owned_certificate(request, certificate_id)
     if not certificate.can_apply:
-        raise ActionNotAllowed(NOT_WAITING_FOR_APPLICATION)
+        raise ActionNotAllowed(gettext(NOT_WAITING_FOR_APPLICATION))
     application = Application.objects.filter(certificate=certificate).first() or Application(
         certificate=certificate
     )
@@ -360,7 +361,7 @@ def validation(request: HttpRequest, certificate_id: int):
     certificate = owned_certificate(request, certificate_id)
     found = validation_out(certificate, Application.objects.filter(certificate=certificate).first())
     if found is None:
-        raise Http404("This certificate has no submitted application.")
+        raise Http404(gettext("This certificate has no submitted application."))
     return found
 
 
@@ -377,7 +378,7 @@ def download(request: HttpRequest, certificate_id: int, server_type: str):
     """The zip for one server type: nginx, apache, tomcat, iis or other. Audited."""
     certificate = owned_certificate(request, certificate_id)
     if server_type not in SERVER_TYPES:
-        raise Http404("No such server type: use nginx, apache, tomcat, iis or other.")
+        raise Http404(gettext("No such server type: use nginx, apache, tomcat, iis or other."))
     with acting(request):
         bundle = services.download_bundle(
             certificate=certificate, server_type=server_type, actor=owner(request)
@@ -521,7 +522,7 @@ def purchase(
     answers the order already made (200 instead of 201).
     """
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise ValidationError({"Idempotency-Key": "Send a key of 1 to 255 characters."})
+        raise ValidationError({"Idempotency-Key": gettext("Send a key of 1 to 255 characters.")})
     form = PurchaseForm(payload.dict(), brands=list(selectors.brands_on_sale()))
     if not form.is_valid():
         return invalid(form_errors(form))
@@ -567,5 +568,10 @@ def problem_type(request: HttpRequest, slug: str):
     """What a problem document's `type` means. Public: it describes, it reveals nothing."""
     kind = PROBLEM_TYPES.get(slug)
     if kind is None:
-        raise Http404("No such problem type.")
-    return {"type": type_uri(slug), **kind.__dict__}
+        raise Http404(gettext("No such problem type."))
+    return {
+        "type": type_uri(slug),
+        "status": kind.status,
+        "title": str(kind.title),
+        "description": str(kind.description),
+    }

@@ -4,30 +4,37 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("owner"),
     )
     # Named by its owner; the audit log names the token by this label.
-    label = models.CharField(max_length=64)
-    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    label = models.CharField(_("label"), max_length=64)
+    scope = models.CharField(_("scope"), max_length=5, choices=Scope.choices, default=Scope.READ)
     # The SHA-256 of the token (hex). The token is random and long, so a fast hash is
     # enough, and it can be looked up by its hash alone.
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     # The token's first characters, so its owner can tell which one is which.
-    prefix = models.CharField(max_length=12, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -38,7 +45,7 @@ class ApiToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"API token {self.label}"
+        return gettext("API token %(label)s") % {"label": self.label}
 
     @property
     def allows_writes(self) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 MAX_LIMIT = 100
 
@@ -38,14 +39,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return when, pk
     except (ValueError, TypeError, UnicodeError):
         raise ValidationError(
-            {"cursor": "This cursor is not valid: use the one the previous page gave."}
+            {"cursor": gettext("This cursor is not valid: use the one the previous page gave.")}
         ) from None
 
 
 def paginate(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
     """One page of a queryset ordered by (-created_at, -id), and the cursor after it."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError({"limit": f"Ask for 1 to {MAX_LIMIT} items a page."})
+        raise ValidationError(
+            {"limit": gettext("Ask for 1 to %(maximum)s items a page.") % {"maximum": MAX_LIMIT}}
+        )
     if cursor:
         created_at, pk = decode_cursor(cursor)
         queryset = queryset.filter(

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema
+
+StrOrPromise = str | Promise
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -17,50 +22,58 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 @dataclass(frozen=True)
 class ProblemType:
     status: int
-    title: str
-    description: str
+    title: StrOrPromise
+    description: StrOrPromise
 
 
 # The one table of the API's problem types; `type` is /api/v1/problems/<slug>.
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "invalid-input": ProblemType(
         422,
-        "The request has invalid input",
-        "Some values are missing or wrong; `errors` names the field of each message "
-        "(null for the request as a whole). Nothing was changed.",
+        _("The request has invalid input"),
+        _(
+            "Some values are missing or wrong; `errors` names the field of each message "
+            "(null for the request as a whole). Nothing was changed."
+        ),
     ),
     "malformed-request": ProblemType(
         400,
-        "The request body is not JSON",
-        "Send the body as JSON (`Content-Type: application/json`). Nothing was changed.",
+        _("The request body is not JSON"),
+        _("Send the body as JSON (`Content-Type: application/json`). Nothing was changed."),
     ),
     "not-allowed": ProblemType(
         409,
-        "This action is not allowed now",
-        "The object is not in a state that allows the action (the console refuses it with "
-        "the same message). Nothing was changed.",
+        _("This action is not allowed now"),
+        _(
+            "The object is not in a state that allows the action (the console refuses it with "
+            "the same message). Nothing was changed."
+        ),
     ),
     "not-found": ProblemType(
         404,
-        "Not found",
-        "There is no such object in your account.",
+        _("Not found"),
+        _("There is no such object in your account."),
     ),
     "unauthorized": ProblemType(
         401,
-        "A valid API token is needed",
-        "Send `Authorization: Bearer <token>` with a live token; sessions do not authenticate "
-        "the API.",
+        _("A valid API token is needed"),
+        _(
+            "Send `Authorization: Bearer <token>` with a live token; sessions do not "
+            "authenticate the API."
+        ),
     ),
     "insufficient-scope": ProblemType(
         403,
-        "This token may only read",
-        "The action changes something: it needs a read-write token.",
+        _("This token may only read"),
+        _("The action changes something: it needs a read-write token."),
     ),
     "rate-limited": ProblemType(
         429,
-        "Too many requests",
-        "This token sent more requests than API_RATE_LIMIT allows; try again after "
-        "`Retry-After` seconds.",
+        _("Too many requests"),
+        _(
+            "This token sent more requests than API_RATE_LIMIT allows; try again after "
+            "`Retry-After` seconds."
+        ),
     ),
 }
 
@@ -86,7 +99,13 @@ def problem(
     slug: str, detail: str, *, errors: list[dict] | None = None, headers: dict | None = None
 ) -> JsonResponse:
     kind = PROBLEM_TYPES[slug]
-    body = {"type": type_uri(slug), "title": kind.title, "status": kind.status, "detail": detail}
+    # Read in the request's language (the API follows Accept-Language).
+    body = {
+        "type": type_uri(slug),
+        "title": str(kind.title),
+        "status": kind.status,
+        "detail": str(detail),
+    }
     if errors is not None:
         body["errors"] = errors
     response = JsonResponse(body, status=kind.status, content_type=PROBLEM_CONTENT_TYPE)
@@ -116,7 +135,7 @@ def form_errors(form) -> list[dict]:
 
 
 def invalid(errors: list[dict]) -> JsonResponse:
-    first = errors[0]["message"] if errors else "The request is not valid."
+    first = errors[0]["message"] if errors else gettext("The request is not valid.")
     return problem("invalid-input", first, errors=errors)
 
 

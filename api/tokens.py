@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from certificates.audit import record_event
@@ -33,13 +34,13 @@ def create_api_token(
     label = label.strip()
     errors = {}
     if not label:
-        errors["label"] = "Give the token a label, e.g. the script or server that uses it."
+        errors["label"] = _("Give the token a label, e.g. the script or server that uses it.")
     elif len(label) > ApiToken._meta.get_field("label").max_length:
-        errors["label"] = "A label has at most 64 characters."
+        errors["label"] = _("A label has at most 64 characters.")
     if scope not in ApiToken.Scope.values:
-        errors["scope"] = "Choose read or read-write."
+        errors["scope"] = _("Choose read or read-write.")
     if expires_at is not None and expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry must be in the future."
+        errors["expires_at"] = _("The expiry must be in the future.")
     if errors:
         raise ValidationError(errors)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -61,7 +62,7 @@ def create_api_token(
                 details={"label": label, "scope": scope},
             )
     except IntegrityError:
-        raise ValidationError({"label": "You already have a token with this label."}) from None
+        raise ValidationError({"label": _("You already have a token with this label.")}) from None
     return token, secret
 
 
@@ -70,7 +71,7 @@ def revoke_api_token(*, token: ApiToken, actor) -> ApiToken:
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
         if locked.revoked_at is not None:
-            raise ActionNotAllowed("This token was already revoked.")
+            raise ActionNotAllowed(_("This token was already revoked."))
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         record_event(

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
@@ -89,7 +90,7 @@ def schema_validation_error(request: HttpRequest, exc: SchemaValidationError):
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404):
     message = str(exc) if exc.args and "matches the given query" not in str(exc) else ""
-    return problem("not-found", message or "There is no such object in your account.")
+    return problem("not-found", message or _("There is no such object in your account."))
 
 
 @api.exception_handler(HttpError)
@@ -102,7 +103,7 @@ def http_error(request: HttpRequest, exc: HttpError):
 def unauthorized(request: HttpRequest, exc: AuthenticationError):
     return problem(
         "unauthorized",
-        "Send a live API token as `Authorization: Bearer <token>`.",
+        _("Send a live API token as `Authorization: Bearer <token>`."),
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
     )
 
@@ -120,6 +121,7 @@ def insufficient_scope(request: HttpRequest, exc: AuthorizationError):
 def rate_limited(request: HttpRequest, exc: RateLimited):
     return problem(
         "rate-limited",
-        f"Too many requests with this token: try again in {exc.retry_after} seconds.",
+        _("Too many requests with this token: try again in %(seconds)s seconds.")
+        % {"seconds": exc.retry_after},
         headers={"Retry-After": str(exc.retry_after)},
     )

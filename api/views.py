@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import tokens
@@ -36,7 +37,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         "secret": secret,
         "api_tokens": ApiToken.objects.filter(owner=request.user),
     }
-    shown = ShownOnce("Your new token", (ShownValue("token", "New API token", secret),))
+    shown = ShownOnce(_("Your new token"), (ShownValue("token", _("New API token"), secret),))
     return render_page(request, "api/tokens.html", context, shown=shown if secret else None)
 
 
@@ -48,5 +49,8 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The token {token.label} was revoked: it works no more.")
+        messages.success(
+            request,
+            _("The token %(label)s was revoked: it works no more.") % {"label": token.label},
+        )
     return redirect("api_tokens")

@@ -18,8 +18,9 @@ import dns.resolver
 
 from certificates.domain_checks import Resolver
 from certificates.pki.caa import CAARecord, refusal
+from certificates.pki.i18n import N_, render
 
-_RETRY = "Try again in a few minutes; if it keeps failing, check the domain's DNS servers."
+# Each lookup failure is one sentence and this advice.
 
 
 class _Lookup:
@@ -37,18 +38,34 @@ class _Lookup:
     def _query(self, name: str) -> list[CAARecord] | str:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            return f"The CAA lookup for {name} did not finish in time. {_RETRY}"
+            return render(
+                N_(
+                    "The CAA lookup for %(name)s did not finish in time. Try again in a few "
+                    "minutes; if it keeps failing, check the domain's DNS servers."
+                ),
+                {"name": name},
+            )
         resolver = dataclasses.replace(self.resolver, timeout=remaining).build()
         try:
             answer = resolver.resolve(dns.name.from_text(name), "CAA")
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except dns.exception.Timeout:
-            return f"The CAA lookup for {name} timed out. {_RETRY}"
+            return render(
+                N_(
+                    "The CAA lookup for %(name)s timed out. Try again in a few minutes; if it "
+                    "keeps failing, check the domain's DNS servers."
+                ),
+                {"name": name},
+            )
         except dns.exception.DNSException:
-            return (
-                f"The DNS servers of {name} failed to answer the CAA lookup (SERVFAIL or "
-                f"refused). {_RETRY}"
+            return render(
+                N_(
+                    "The DNS servers of %(name)s failed to answer the CAA lookup (SERVFAIL or "
+                    "refused). Try again in a few minutes; if it keeps failing, check the "
+                    "domain's DNS servers."
+                ),
+                {"name": name},
             )
         return [
             CAARecord(

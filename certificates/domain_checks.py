@@ -26,7 +26,7 @@ import ssl
 import time
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.exception
 import dns.inet
@@ -36,6 +36,7 @@ import dns.resolver
 
 from certificates.pki.csr import normalize_domain
 from certificates.pki.errors import InvalidDomainError
+from certificates.pki.i18n import N_, Message
 
 DNS_RECORD_PREFIX = "_dnsauth"
 VALIDATION_FILE_PATH = "/.well-known/pki-validation/fileauth.txt"
@@ -60,8 +61,8 @@ class ValidationMethod(enum.StrEnum):
         member.offer = offer
         return member
 
-    DNS = "dns", "DNS TXT record", "DNS TXT record"
-    FILE = "file", "File", "File on the web server"
+    DNS = "dns", N_("DNS TXT record"), N_("DNS TXT record")
+    FILE = "file", N_("File"), N_("File on the web server")
 
 
 # How much of an unexpected value a failure message quotes back to the customer.
@@ -70,11 +71,20 @@ _QUOTE_LIMIT = 40
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check; ``detail`` is shown to the customer as is."""
+    """The outcome of one check; ``detail`` is shown to the customer as is.
+
+    Made with a Message, `detail` is it in the language active then and `message` keeps
+    it, so that a page can show it later in its reader's language."""
 
     domain: str
     ok: bool
     detail: str
+    message: Message | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, Message):
+            object.__setattr__(self, "message", self.detail)
+            object.__setattr__(self, "detail", str(self.detail))
 
 
 @dataclass(frozen=True)
@@ -223,7 +233,14 @@ def check_domains(
 
 
 def _not_answered(domain: str, budget: float) -> CheckResult:
-    return _failed(domain, f"The check of {domain} did not finish within {_seconds(budget)}")
+    return _failed(
+        domain,
+        Message(
+            N_("The check of %(domain)s did not finish within %(budget)s"),
+            domain=domain,
+            budget=_seconds(budget),
+        ),
+    )
 
 
 # --- DNS TXT record --------------------------------------------------------------------------
@@ -239,25 +256,37 @@ def check_dns_txt(
     surrounding whitespace and quotes are ignored, as customers often paste them.
     """
     if not _base_domain(domain):
-        return _failed(domain, "No domain was given")
+        return _failed(domain, Message(N_("No domain was given")))
     name = dns_record_name(domain, prefix)
     try:
         answer = resolver.build().resolve(dns.name.from_text(name), "TXT")
     except dns.resolver.NXDOMAIN:
-        return _failed(domain, f"No TXT record {name} was found (the name does not exist)")
+        return _failed(
+            domain,
+            Message(N_("No TXT record %(name)s was found (the name does not exist)"), name=name),
+        )
     except dns.resolver.NoAnswer:
-        return _failed(domain, f"The name {name} exists but has no TXT record")
+        return _failed(
+            domain, Message(N_("The name %(name)s exists but has no TXT record"), name=name)
+        )
     except dns.exception.DNSException as error:
         return _failed(domain, _dns_error_detail(error, name, resolver))
 
     expected = _clean(token)
     values = [_txt_value(rdata) for rdata in answer]
     if expected in values:
-        return CheckResult(domain=domain, ok=True, detail=f"Found the TXT record {name}")
+        return CheckResult(
+            domain=domain, ok=True, detail=Message(N_("Found the TXT record %(name)s"), name=name)
+        )
     found = " and ".join(_quote(value) for value in values[:3])
     if len(values) > 3:
         found += f" and {len(values) - 3} more"
-    return _failed(domain, f"The TXT record {name} holds {found}, not the token")
+    return _failed(
+        domain,
+        Message(
+            N_("The TXT record %(name)s holds %(found)s, not the token"), name=name, found=found
+        ),
+    )
 
 
 def _txt_value(rdata: dns.rdata.Rdata) -> str:
@@ -395,12 +424,19 @@ def check_http_file(
         # of every name under a wildcard.
         return _failed(
             domain,
-            f"A wildcard domain ({domain}) can't be validated with a file; "
-            f"publish the DNS TXT record {dns_record_name(domain)} instead",
+            Message(
+                N_(
+                    "A wildcard domain (%(domain)s) can't be validated with a file; publish the "
+                    "DNS TXT "
+                    "record %(domain2)s instead"
+                ),
+                domain=domain,
+                domain2=dns_record_name(domain),
+            ),
         )
     host = _ascii_domain(domain)
     if not host:
-        return _failed(domain, "No domain was given")
+        return _failed(domain, Message(N_("No domain was given")))
     fetch = _FileFetch(
         domain=domain,
         token=token,
@@ -419,7 +455,14 @@ def check_http_file(
         if isinstance(outcome, CheckResult):
             return outcome
         target = outcome
-    return _failed(domain, f"{fetch.url} redirected more than {_MAX_REDIRECTS} times")
+    return _failed(
+        domain,
+        Message(
+            N_("%(url)s redirected more than %(maximum)s times"),
+            url=fetch.url,
+            maximum=_MAX_REDIRECTS,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -446,17 +489,32 @@ class _FileFetch:
             address, problem = _resolve_address(target.host, self._resolver_in_time())
             if address is None:
                 if redirects:
-                    return self._failed(f"{self.url} redirected to a host that does not resolve")
+                    return self._failed(
+                        Message(
+                            N_("%(url)s redirected to a host that does not resolve"), url=self.url
+                        )
+                    )
                 return self._failed(problem)
             if not _may_connect(address, self.allowed_networks):
                 if redirects:
                     return self._failed(
-                        f"{self.url} redirected to a host whose address is not public; "
-                        "the file check connects only to public addresses"
+                        Message(
+                            N_(
+                                "%(url)s redirected to a host whose address is not public; the "
+                                "file "
+                                "check connects only to public addresses"
+                            ),
+                            url=self.url,
+                        )
                     )
                 return self._failed(
-                    f"{target.host} resolves to an address that is not public; "
-                    "the file check connects only to public addresses"
+                    Message(
+                        N_(
+                            "%(host)s resolves to an address that is not public; the file check "
+                            "connects only to public addresses"
+                        ),
+                        host=target.host,
+                    )
                 )
             # Connect to the address just checked, never to the name: resolving it again
             # could give another answer (DNS rebinding).
@@ -470,18 +528,51 @@ class _FileFetch:
             response = connection.getresponse()
             return self._judge(where, target, response, connection)
         except ConnectionRefusedError:
-            return self._failed(f"{where} ({address}) could not be reached: connection refused")
+            return self._failed(
+                Message(
+                    N_("%(where)s (%(address)s) could not be reached: connection refused"),
+                    where=where,
+                    address=address,
+                )
+            )
         except (TimeoutError, _DeadlinePassed):
-            return self._failed(f"{where} timed out after {_seconds(self.timeout)}")
+            return self._failed(
+                Message(
+                    N_("%(where)s timed out after %(timeout)s"),
+                    where=where,
+                    timeout=_seconds(self.timeout),
+                )
+            )
         except http.client.RemoteDisconnected:
-            return self._failed(f"{where} closed the connection without answering")
+            return self._failed(
+                Message(N_("%(where)s closed the connection without answering"), where=where)
+            )
         except http.client.HTTPException as error:
-            return self._failed(f"{where} sent an invalid HTTP response ({type(error).__name__})")
+            return self._failed(
+                Message(
+                    N_("%(where)s sent an invalid HTTP response (%(error)s)"),
+                    where=where,
+                    error=type(error).__name__,
+                )
+            )
         except ssl.SSLError:
-            return self._failed(f"{where} ({address}) failed the TLS handshake")
+            return self._failed(
+                Message(
+                    N_("%(where)s (%(address)s) failed the TLS handshake"),
+                    where=where,
+                    address=address,
+                )
+            )
         except OSError as error:
             reason = (error.strerror or str(error) or type(error).__name__).lower()
-            return self._failed(f"{where} ({address}) could not be reached: {reason}")
+            return self._failed(
+                Message(
+                    N_("%(where)s (%(address)s) could not be reached: %(reason)s"),
+                    where=where,
+                    address=address,
+                    reason=reason,
+                )
+            )
         finally:
             if connection is not None:
                 connection.close()
@@ -503,16 +594,34 @@ class _FileFetch:
             )
             if new_target is None:
                 return self._failed(
-                    f"{where} redirected to a URL the file check does not follow: only "
-                    f"{self.path} over http or https, on port 80 or 443"
+                    Message(
+                        N_(
+                            "%(where)s redirected to a URL the file check does not follow: only "
+                            "%(path)s over http or https, on port 80 or 443"
+                        ),
+                        where=where,
+                        path=self.path,
+                    )
                 )
             return new_target
         if 300 <= status < 400:
-            return self._failed(f"{where} answered {status}, a redirect that is not followed")
+            return self._failed(
+                Message(
+                    N_("%(where)s answered %(status)s, a redirect that is not followed"),
+                    where=where,
+                    status=status,
+                )
+            )
         if not 200 <= status < 300:
-            return self._failed(f"{where} answered {status}")
+            return self._failed(
+                Message(N_("%(where)s answered %(status)s"), where=where, status=status)
+            )
 
-        too_large = f"{where} is larger than {_size(self.max_bytes)}"
+        too_large = Message(
+            N_("%(where)s is larger than %(max_bytes)s"),
+            where=where,
+            max_bytes=_size(self.max_bytes),
+        )
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             return self._failed(too_large)
@@ -526,10 +635,21 @@ class _FileFetch:
             _first_non_empty_line(text) if self.path == VALIDATION_FILE_PATH else text.strip()
         )
         if first_line == self.token.strip():
-            return CheckResult(domain=self.domain, ok=True, detail=f"Found the token at {where}")
+            return CheckResult(
+                domain=self.domain,
+                ok=True,
+                detail=Message(N_("Found the token at %(where)s"), where=where),
+            )
         if not first_line:
-            return self._failed(f"{where} is empty instead of holding the token")
-        return self._failed(f"{where} does not hold the token: its first line is something else")
+            return self._failed(
+                Message(N_("%(where)s is empty instead of holding the token"), where=where)
+            )
+        return self._failed(
+            Message(
+                N_("%(where)s does not hold the token: its first line is something else"),
+                where=where,
+            )
+        )
 
     def _remaining(self) -> float:
         remaining = self.deadline - time.monotonic()
@@ -604,13 +724,15 @@ def _resolve_address(host: str, resolver: Resolver) -> tuple[str | None, str]:
         try:
             answer = dns_resolver.resolve(dns.name.from_text(host), rdtype)
         except dns.resolver.NXDOMAIN:
-            return None, f"The domain {host} does not resolve (the name does not exist)"
+            return None, Message(
+                N_("The domain %(host)s does not resolve (the name does not exist)"), host=host
+            )
         except dns.resolver.NoAnswer:
             continue
         except dns.exception.DNSException as error:
             return None, _dns_error_detail(error, host, resolver)
         return answer[0].address, ""
-    return None, f"The domain {host} has no A or AAAA record"
+    return None, Message(N_("The domain %(host)s has no A or AAAA record"), host=host)
 
 
 def _is_ip_address(host: str) -> bool:
@@ -689,14 +811,23 @@ def _host_header(host: str, port: int, default_port: int = 80) -> str:
 
 def _dns_error_detail(error: dns.exception.DNSException, name: str, resolver: Resolver) -> str:
     if isinstance(error, dns.exception.Timeout):
-        return f"The DNS query for {name} timed out after {_seconds(resolver.timeout)}"
+        return Message(
+            N_("The DNS query for %(name)s timed out after %(timeout)s"),
+            name=name,
+            timeout=_seconds(resolver.timeout),
+        )
     if isinstance(error, dns.resolver.NoNameservers):
-        return f"No DNS server could answer the query for {name} (they failed or refused it)"
+        return Message(
+            N_("No DNS server could answer the query for %(name)s (they failed or refused it)"),
+            name=name,
+        )
     if isinstance(error, dns.resolver.NoResolverConfiguration):
-        return "No DNS server is configured to check the domain"
+        return Message(N_("No DNS server is configured to check the domain"))
     if isinstance(error, dns.name.NameTooLong | dns.name.LabelTooLong | dns.name.EmptyLabel):
-        return f"{name} is not a valid domain name"
-    return f"The DNS query for {name} failed ({type(error).__name__})"
+        return Message(N_("%(name)s is not a valid domain name"), name=name)
+    return Message(
+        N_("The DNS query for %(name)s failed (%(error)s)"), name=name, error=type(error).__name__
+    )
 
 
 def _failed(domain: str, detail: str) -> CheckResult:

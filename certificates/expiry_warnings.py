@@ -38,10 +38,11 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from certificates.lifecycle import CertificateStatus as Status
 from certificates.models import Certificate, ExpiryNotice, Source
+from certificates.translation import language_of
 
 CUSTOMERS_PER_PAGE = 200
 
@@ -223,12 +224,13 @@ def _message(
         "acme_url": settings.CONSOLE_BASE_URL + reverse("acme_credentials"),
         "acme": any(warning.renewed_by_acme for warning in warnings),
     }
-    subject = render_to_string("emails/expiry_warning_subject.txt", context).strip()
+    # Written in the customer's language, whoever runs the job.
+    with translation.override(language_of(customer)):
+        subject = render_to_string("emails/expiry_warning_subject.txt", context).strip()
+        body = render_to_string("emails/expiry_warning.txt", context)
+        html = render_to_string("emails/expiry_warning.html", context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=render_to_string("emails/expiry_warning.txt", context),
-        to=[customer.email],
-        connection=mail,
+        subject=" ".join(subject.split()), body=body, to=[customer.email], connection=mail
     )
-    message.attach_alternative(render_to_string("emails/expiry_warning.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from certificates import compromised_keys, domain_checks, issuance_policy, selectors
 from certificates.models import (
@@ -26,6 +28,7 @@ from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
 from certificates.services.issuance import SUBJECT_FIELDS, subject_from
 from console import languages
+from certificates.translation import lazy_format
 
 # A full chain is a few kilobytes; these limits leave room for long chains
 # while keeping a pasted novel out of the parser.
@@ -37,7 +40,7 @@ MAX_CONVERT_SIZE = 256 * 1024
 KEY_ERRORS = (errors.KeyMismatchError,)
 
 
-SEARCH_LABEL = "Search by certificate name or domain"
+SEARCH_LABEL = _("Search by certificate name or domain")
 
 
 class PlainSelect(forms.Select):
@@ -73,13 +76,13 @@ class OverviewFilterForm(forms.Form):
     """
 
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
         choices=[("", "All Status")],
         widget=PlainSelect(attrs={"class": "form-select"}),
     )
     brand = forms.ChoiceField(
-        label="Brand",
+        label=_("Brand"),
         required=False,
         choices=[("", "All Brands")],
         widget=PlainSelect(attrs={"class": "form-select"}),
@@ -122,7 +125,9 @@ def read_text_or_file(text: str, upload, *, limit: int) -> str | bytes:
     if upload is None:
         return text
     if upload.size > limit:
-        raise forms.ValidationError(f"The file is too large: at most {limit // 1024} KB.")
+        raise forms.ValidationError(
+            _("The file is too large: at most %(value)s KB.") % {"value": limit // 1024}
+        )
     return upload.read()
 
 
@@ -146,20 +151,20 @@ KEY_PLACEHOLDER = "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KE
 
 class UploadCertificateForm(forms.Form):
     name = forms.CharField(
-        label="Certificate Name",
+        label=_("Certificate Name"),
         max_length=63,
         validators=[
             RegexValidator(
                 r"^[A-Za-z0-9_-]+$",
-                "Use only letters, digits, underscores (_) and hyphens (-).",
+                _("Use only letters, digits, underscores (_) and hyphens (-)."),
             )
         ],
         help_text=(
-            "The certificate name can contain letters, numbers, underscores (_) and hyphens (-)."
+            _("The certificate name can contain letters, numbers, underscores (_) and hyphens (-).")
         ),
     )
     certificate = forms.CharField(
-        label="Certificate File",
+        label=_("Certificate File"),
         required=False,
         max_length=MAX_CERTIFICATE_SIZE,
         strip=False,
@@ -171,15 +176,15 @@ class UploadCertificateForm(forms.Form):
                 "placeholder": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----",
             }
         ),
-        help_text="PEM text: the certificate, optionally followed by its chain.",
+        help_text=_("PEM text: the certificate, optionally followed by its chain."),
     )
     certificate_file = forms.FileField(
-        label="or choose a .pem/.crt file",
+        label=_("or choose a .pem/.crt file"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pem,.crt,.cer,.txt"}),
     )
     key = forms.CharField(
-        label="Certificate Key",
+        label=_("Certificate Key"),
         required=False,
         max_length=MAX_KEY_SIZE,
         strip=False,
@@ -191,10 +196,10 @@ class UploadCertificateForm(forms.Form):
                 "placeholder": KEY_PLACEHOLDER,
             }
         ),
-        help_text="PEM text of the private key, without a password.",
+        help_text=_("PEM text of the private key, without a password."),
     )
     key_file = forms.FileField(
-        label="or choose a .key file",
+        label=_("or choose a .key file"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".key,.pem,.txt"}),
     )
@@ -208,7 +213,7 @@ class UploadCertificateForm(forms.Form):
         self.helper.disable_csrf = True  # the template's <form> has its token
         if self.is_bound:
             self.fields["key"].widget.render_value = False
-            self.fields["key"].help_text = (
+            self.fields["key"].help_text = _(
                 "PEM text of the private key, without a password. For your key's safety it "
                 "is not shown again: paste or choose it once more."
             )
@@ -216,7 +221,7 @@ class UploadCertificateForm(forms.Form):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
         if Certificate.objects.owned_by(self.owner).filter(name=name).exists():
-            raise forms.ValidationError("You already have a certificate with this name.")
+            raise forms.ValidationError(_("You already have a certificate with this name."))
         return name
 
     def clean(self):
@@ -232,11 +237,11 @@ class UploadCertificateForm(forms.Form):
             return cleaned
         if compromised_keys.is_listed(self.bundle.leaf):
             self.bundle = None
-            self.add_error("key", issuance_policy.COMPROMISED_KEY)
+            self.add_error("key", gettext(issuance_policy.COMPROMISED_KEY))
             return cleaned
         fingerprint = self.bundle.info.fingerprint_sha256
         if Certificate.objects.owned_by(self.owner).filter(fingerprint_sha256=fingerprint).exists():
-            self.add_error("certificate", "You have already uploaded this certificate.")
+            self.add_error("certificate", _("You have already uploaded this certificate."))
         return cleaned
 
     def _read(self, field: str, limit: int, load):
@@ -251,7 +256,8 @@ class UploadCertificateForm(forms.Form):
             )
             if not data or not data.strip():
                 raise forms.ValidationError(
-                    f"Paste the {self.fields[field].label.lower()} or choose a file."
+                    _("Paste the %(label)s or choose a file.")
+                    % {"label": self.fields[field].label.lower()}
                 )
             return load(data)
         except forms.ValidationError as error:
@@ -263,16 +269,16 @@ class UploadCertificateForm(forms.Form):
 
 class ConvertForm(forms.Form):
     file = forms.FileField(
-        label="Certificate file",
-        help_text="DER (.der/.cer), PKCS#7 (.p7b) or PKCS#12 (.pfx/.p12), at most 256 KB.",
+        label=_("Certificate file"),
+        help_text=_("DER (.der/.cer), PKCS#7 (.p7b) or PKCS#12 (.pfx/.p12), at most 256 KB."),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         required=False,
         strip=False,
         max_length=1024,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text="Only for a PKCS#12 file or an encrypted key.",
+        help_text=_("Only for a PKCS#12 file or an encrypted key."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -288,7 +294,7 @@ class ConvertForm(forms.Form):
         if upload is None:
             return cleaned
         if upload.size > MAX_CONVERT_SIZE:
-            self.add_error("file", "The file is too large: at most 256 KB.")
+            self.add_error("file", _("The file is too large: at most 256 KB."))
             return cleaned
         try:
             self.converted = convert.convert_to_pem(
@@ -310,9 +316,9 @@ class ApplicationForm(forms.ModelForm):
     """
 
     domains = forms.CharField(
-        label="Domains",
+        label=_("Domains"),
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="One domain per line.",
+        help_text=_("One domain per line."),
     )
 
     class Meta:
@@ -336,21 +342,21 @@ class ApplicationForm(forms.ModelForm):
             "validation_method",
         ]
         labels = {
-            "contact_name": "Contact name",
-            "contact_email": "Contact email",
-            "contact_phone": "Contact phone",
-            "organization_name": "Organization name",
-            "organization_country": "Country (two letters, e.g. US)",
-            "organization_state": "State or province",
-            "organization_city": "City",
-            "organization_address": "Address",
-            "business_category": "Business category",
-            "jurisdiction_country": "Country of registration (two letters)",
-            "registration_number": "Registration number",
-            "csr_source": "CSR",
-            "key_type": "Key algorithm",
-            "csr_pem": "CSR (PEM)",
-            "validation_method": "Domain validation method",
+            "contact_name": _("Contact name"),
+            "contact_email": _("Contact email"),
+            "contact_phone": _("Contact phone"),
+            "organization_name": _("Organization name"),
+            "organization_country": _("Country (two letters, e.g. US)"),
+            "organization_state": _("State or province"),
+            "organization_city": _("City"),
+            "organization_address": _("Address"),
+            "business_category": _("Business category"),
+            "jurisdiction_country": _("Country of registration (two letters)"),
+            "registration_number": _("Registration number"),
+            "csr_source": _("CSR"),
+            "key_type": _("Key algorithm"),
+            "csr_pem": _("CSR (PEM)"),
+            "validation_method": _("Domain validation method"),
         }
         widgets = {
             "csr_source": forms.RadioSelect,
@@ -379,17 +385,17 @@ class ApplicationForm(forms.ModelForm):
         self.helper.disable_csrf = True  # the template's <form> has its token
         scope = certificate.domain_scope
         if scope == DomainScope.WILDCARD:
-            self.fields["domains"].help_text = "One wildcard domain, e.g. *.example.com."
+            self.fields["domains"].help_text = _("One wildcard domain, e.g. *.example.com.")
         elif scope == DomainScope.MULTIPLE:
-            self.fields[
-                "domains"
-            ].help_text = f"Exactly {certificate.domain_count} domains, one per line."
+            self.fields["domains"].help_text = _("Exactly %(count)s domains, one per line.") % {
+                "count": certificate.domain_count
+            }
         else:
-            self.fields["domains"].help_text = "One domain, e.g. www.example.com."
+            self.fields["domains"].help_text = _("One domain, e.g. www.example.com.")
             self.fields["domains"].widget.attrs["rows"] = 1
         # Every name's control is checked, DV, OV and EV alike (Baseline Requirements 3.2.2.4).
         self.fields["validation_method"].choices = [
-            (method.value, method.offer) for method in domain_checks.ValidationMethod
+            (method.value, _(method.offer)) for method in domain_checks.ValidationMethod
         ]
         if certificate.validation_type == ValidationType.DV:
             for name in self.ORGANIZATION_FIELDS + self.EV_FIELDS:
@@ -429,25 +435,34 @@ class ApplicationForm(forms.ModelForm):
                 raise forms.ValidationError(error.message) from None
             if wildcard and not domain.startswith("*."):
                 raise forms.ValidationError(
-                    "This is a wildcard certificate: enter a wildcard domain such as *.example.com."
+                    _(
+                        "This is a wildcard certificate: enter a wildcard domain such as "
+                        "*.example.com."
+                    )
                 )
             if domain in domains:
-                raise forms.ValidationError(f"{domain} is listed twice.")
+                raise forms.ValidationError(_("%(domain)s is listed twice.") % {"domain": domain})
             domains.append(domain)
         expected = self.certificate.domain_count
         if domains and len(domains) != expected:
             raise forms.ValidationError(
-                f"This certificate was bought for {expected} domain{'s' if expected > 1 else ''}: "
-                f"enter exactly {expected}, you entered {len(domains)}."
+                ngettext(
+                    "This certificate was bought for %(expected)s domain: enter exactly "
+                    "%(expected)s, you entered %(entered)s.",
+                    "This certificate was bought for %(expected)s domains: enter exactly "
+                    "%(expected)s, you entered %(entered)s.",
+                    expected,
+                )
+                % {"expected": expected, "entered": len(domains)}
             )
         return "\n".join(domains)
 
     def clean_organization_address(self) -> str:
         # Not in the certificate, but operators read it: the same text rule as the subject's.
         address = " ".join(self.cleaned_data.get("organization_address", "").split())
-        problem = ca.name_value_problem(address, "address", max_length=255)
+        problem = ca.name_value_problem(address, _("address"), max_length=255)
         if problem:
-            raise forms.ValidationError(problem)
+            raise forms.ValidationError(str(problem))
         return address
 
     def clean(self):
@@ -458,10 +473,10 @@ class ApplicationForm(forms.ModelForm):
             return cleaned
         for name in self.required_to_submit():
             if name in self.fields and not cleaned.get(name) and name not in self.errors:
-                self.add_error(name, "This is needed to submit the application.")
+                self.add_error(name, _("This is needed to submit the application."))
         source = cleaned.get("csr_source")
         if source == Application.CsrSource.SYSTEM and not cleaned.get("key_type"):
-            self.add_error("key_type", "Choose the key algorithm.")
+            self.add_error("key_type", _("Choose the key algorithm."))
         if source == Application.CsrSource.MANUAL:
             self._check_manual_csr(cleaned)
         if (
@@ -469,7 +484,7 @@ class ApplicationForm(forms.ModelForm):
             and self.certificate.domain_scope == DomainScope.WILDCARD
         ):
             self.add_error(
-                "validation_method", "A wildcard domain can only be validated by a DNS record."
+                "validation_method", _("A wildcard domain can only be validated by a DNS record.")
             )
         return cleaned
 
@@ -490,12 +505,12 @@ class ApplicationForm(forms.ModelForm):
                 name = SUBJECT_FIELDS[part]
                 shown = self.submit or cleaned.get(name)
                 if shown and name in self.fields and name not in self.errors:
-                    self.add_error(name, message)
+                    self.add_error(name, str(message))
 
     def _check_manual_csr(self, cleaned) -> None:
         text = cleaned.get("csr_pem", "")
         if not text.strip():
-            self.add_error("csr_pem", "Paste your CSR in PEM format.")
+            self.add_error("csr_pem", _("Paste your CSR in PEM format."))
             return
         if "domains" in self.errors or not cleaned.get("domains"):
             return
@@ -506,17 +521,21 @@ class ApplicationForm(forms.ModelForm):
             self.add_error("csr_pem", error.message)
             return
         if compromised_keys.is_listed(request.public_key()):
-            self.add_error("csr_pem", issuance_policy.COMPROMISED_KEY)
+            self.add_error("csr_pem", gettext(issuance_policy.COMPROMISED_KEY))
             return
         # Keep the CSR alone: a private key pasted along with it must not be stored.
         cleaned["csr_pem"] = pki_csr.describe_csr(text).pem
 
 
-# Adjectives for the refusal "GeoTrust does not sell OV wildcard certificates."
-SCOPE_WORDS = {
-    DomainScope.SINGLE: "single-domain",
-    DomainScope.MULTIPLE: "multiple-domain",
-    DomainScope.WILDCARD: "wildcard",
+# The refusal "GeoTrust does not sell OV wildcard certificates.", one sentence per scope.
+NOT_SOLD = {
+    DomainScope.SINGLE: _(
+        "%(brand)s does not sell %(validation_type)s single-domain certificates."
+    ),
+    DomainScope.MULTIPLE: _(
+        "%(brand)s does not sell %(validation_type)s multiple-domain certificates."
+    ),
+    DomainScope.WILDCARD: _("%(brand)s does not sell %(validation_type)s wildcard certificates."),
 }
 
 
@@ -529,20 +548,20 @@ class PurchaseForm(forms.Form):
     """
 
     brand = forms.ChoiceField(
-        label="Brand",
+        label=_("Brand"),
         error_messages={
-            "required": "Choose a brand.",
-            "invalid_choice": "Choose one of the brands on sale.",
+            "required": _("Choose a brand."),
+            "invalid_choice": _("Choose one of the brands on sale."),
         },
     )
     validation_type = forms.ChoiceField(
-        label="Validation type", choices=ValidationType.choices, widget=forms.RadioSelect
+        label=_("Validation type"), choices=ValidationType.choices, widget=forms.RadioSelect
     )
     domain_scope = forms.ChoiceField(
-        label="Domain scope", choices=DomainScope.choices, widget=forms.RadioSelect
+        label=_("Domain scope"), choices=DomainScope.choices, widget=forms.RadioSelect
     )
     domain_count = forms.IntegerField(
-        label="Number of domains",
+        label=_("Number of domains"),
         required=False,
         widget=forms.NumberInput(
             attrs={
@@ -550,22 +569,28 @@ class PurchaseForm(forms.Form):
                 "max": selectors.MULTIPLE_MAX_DOMAINS,
             }
         ),
-        help_text=(
-            f"{selectors.MULTIPLE_MIN_DOMAINS} to {selectors.MULTIPLE_MAX_DOMAINS}, "
-            "the first one included in the base price."
+        help_text=lazy_format(
+            _("%(minimum)s to %(maximum)s, the first one included in the base price."),
+            {"minimum": selectors.MULTIPLE_MIN_DOMAINS, "maximum": selectors.MULTIPLE_MAX_DOMAINS},
         ),
     )
     quantity = forms.IntegerField(
-        label="Quantity",
+        label=_("Quantity"),
         widget=forms.NumberInput(attrs={"min": 1, "max": selectors.PURCHASE_MAX_QUANTITY}),
-        help_text=f"Certificates to buy, 1 to {selectors.PURCHASE_MAX_QUANTITY}.",
+        help_text=lazy_format(
+            _("Certificates to buy, 1 to %(maximum)s."),
+            {"maximum": selectors.PURCHASE_MAX_QUANTITY},
+        ),
     )
     years = forms.IntegerField(
-        label="Validity",
+        label=_("Validity"),
         widget=forms.RadioSelect(
-            choices=[(n, f"{n} year{'s' if n > 1 else ''}") for n in selectors.PURCHASE_YEARS]
+            choices=[
+                (n, lazy_format(ngettext_lazy("%(n)s year", "%(n)s years", n), {"n": n}))
+                for n in selectors.PURCHASE_YEARS
+            ]
         ),
-        help_text="Each certificate is reissued for the same domains until the period ends.",
+        help_text=_("Each certificate is reissued for the same domains until the period ends."),
     )
     # The total the page showed when "Pay" was pressed: never charge another one.
     amount_shown = forms.DecimalField(required=False, widget=forms.HiddenInput)
@@ -623,7 +648,7 @@ class PurchaseForm(forms.Form):
             # The count stays in the form, hidden, for the other scopes: it means nothing there.
             cleaned["domain_count"] = 1
         elif cleaned.get("domain_count") is None and "domain_count" not in self.errors:
-            self.add_error("domain_count", "Enter the number of domains.")
+            self.add_error("domain_count", _("Enter the number of domains."))
         numbers = {name: cleaned.get(name) for name in ("domain_count", "quantity", "years")}
         if scope and None not in numbers.values():
             try:
@@ -646,7 +671,7 @@ class PurchaseForm(forms.Form):
         if validation_type == ValidationType.EV and scope == DomainScope.WILDCARD:
             self.add_error(
                 "domain_scope",
-                "EV certificates cannot be wildcards: the CA/Browser Forum forbids it.",
+                _("EV certificates cannot be wildcards: the CA/Browser Forum forbids it."),
             )
             return None
         products = selectors.products_on_sale(brand)
@@ -654,11 +679,13 @@ class PurchaseForm(forms.Form):
         if product is None and any(vt == validation_type for vt, _ in products):
             self.add_error(
                 "domain_scope",
-                f"{brand} does not sell {validation_type} {SCOPE_WORDS[scope]} certificates.",
+                NOT_SOLD[scope] % {"brand": brand, "validation_type": validation_type},
             )
         elif product is None:
             self.add_error(
-                "validation_type", f"{brand} does not sell {validation_type} certificates."
+                "validation_type",
+                _("%(brand)s does not sell %(validation_type)s certificates.")
+                % {"brand": brand, "validation_type": validation_type},
             )
         return product
 
@@ -675,11 +702,11 @@ class PurchaseForm(forms.Form):
 
 class RevokeForm(forms.Form):
     reason = forms.TypedChoiceField(
-        label="Reason for revocation",
+        label=_("Reason for revocation"),
         choices=RevocationReason.choices,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the reason for the revocation."},
+        error_messages={"required": _("Choose the reason for the revocation.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -697,18 +724,20 @@ class RevokeForm(forms.Form):
 class ProfileForm(forms.Form):
     """The profile page: the customer's name, email, and their new certificates' defaults."""
 
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
-        help_text="Expiry warnings and revocation confirmation links are sent here.",
+        help_text=_("Expiry warnings and revocation confirmation links are sent here."),
     )
     expiry_warnings_default = forms.BooleanField(
-        label="Email me before new certificates expire",
+        label=_("Email me before new certificates expire"),
         required=False,
-        help_text="Applies to certificates bought or uploaded from now on; each "
-        "certificate's own switch is on its details page.",
+        help_text=_(
+            "Applies to certificates bought or uploaded from now on; each certificate's own switch "
+            "is on its details page."
+        ),
     )
     # The console's and the emails' language; each language is named in itself.
     language = forms.ChoiceField(
@@ -739,17 +768,19 @@ class KeyCompromiseForm(forms.Form):
     """The public report of a compromised key: a CSR signed by it, carrying the challenge."""
 
     csr = forms.CharField(
-        label="Certificate signing request (CSR)",
+        label=_("Certificate signing request (CSR)"),
         max_length=MAX_KEY_SIZE,
         widget=CSRTextarea(attrs={"rows": 10, "spellcheck": "false", "class": "font-monospace"}),
         help_text=(
-            "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
-            "compromised key and with the challenge above as its common name. Never paste the "
-            "private key."
+            _(
+                "PEM text, starting with -----BEGIN CERTIFICATE REQUEST-----, signed with the "
+                "compromised key and with the challenge above as its common name. Never paste the "
+                "private key."
+            )
         ),
         error_messages={
-            "required": "Paste the CSR signed with the compromised key.",
-            "max_length": "The CSR is too long: a CSR is a few kilobytes at most (16 KB here).",
+            "required": _("Paste the CSR signed with the compromised key."),
+            "max_length": _("The CSR is too long: a CSR is a few kilobytes at most (16 KB here)."),
         },
     )
 

@@ -27,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from certificates import caa_checks, compromised_keys, domain_checks
 from certificates.errors import ActionNotAllowed
@@ -46,11 +48,11 @@ REUSE_PERIODS: tuple[tuple[date, int], ...] = (
     (date(2029, 3, 15), 10),
 )
 
-LINT_FAILED = (
+LINT_FAILED = gettext_noop(
     "The certificate could not be issued because of a problem on the CA's side; the "
     "operators were told and will contact you. Nothing was signed."
 )
-COMPROMISED_KEY = (
+COMPROMISED_KEY = gettext_noop(
     "This key is on the list of compromised keys (a certificate with it was revoked for key "
     "compromise, or its compromise was reported), so no certificate is signed for it again. "
     "Generate a new key."
@@ -75,7 +77,7 @@ class IssuanceRefused(ActionNotAllowed):
     """The gate refused: nothing was signed. The message is the customer's reasons."""
 
     def __init__(self, refusals: Sequence[Refusal]):
-        super().__init__(" ".join(refusal.reason for refusal in refusals))
+        super().__init__(" ".join(str(refusal.reason) for refusal in refusals))
         self.refusals = tuple(refusals)
 
 
@@ -111,7 +113,7 @@ def decide(
     `acme_account_uri` and `validation_method` are what RFC 8657's CAA parameters are
     matched against: the ACME account and challenge type, or the console's method.
     """
-    outcome, _ = _decide(request, validated_at, acme_account_uri, validation_method)
+    outcome, _builder = _decide(request, validated_at, acme_account_uri, validation_method)
     return outcome
 
 
@@ -178,7 +180,7 @@ def _decide(
             ", ".join(request.domains),
             "; ".join(findings),
         )
-        return [Refusal(kind="lint", reason=LINT_FAILED, details=tuple(findings))], None
+        return [Refusal(kind="lint", reason=_(LINT_FAILED), details=tuple(findings))], None
     return SIGN, builder
 
 
@@ -188,7 +190,7 @@ def _key_refusals(public_key: PublicKeyTypes) -> list[Refusal]:
     except PKIError as error:
         return [Refusal(kind="key", reason=error.message)]
     if compromised_keys.is_listed(public_key):
-        return [Refusal(kind="key", reason=COMPROMISED_KEY)]
+        return [Refusal(kind="key", reason=_(COMPROMISED_KEY))]
     return []
 
 
@@ -204,16 +206,26 @@ def _domain_control_refusals(
             refusals.append(
                 Refusal(
                     kind="domain_control",
-                    reason=f"Control of {domain} has not been proven yet: publish the DNS "
-                    "record or the file and press Verify.",
+                    reason=_(
+                        "Control of %(domain)s has not been proven yet: publish the DNS record or "
+                        "the file and press Verify."
+                    )
+                    % {"domain": domain},
                 )
             )
         elif checked < now - timedelta(days=days):
             refusals.append(
                 Refusal(
                     kind="stale_domain_control",
-                    reason=f"Control of {domain} was last proven on {checked.date():%Y-%m-%d}, "
-                    f"more than the {days} days a check may be reused: prove it again.",
+                    reason=_(
+                        "Control of %(domain)s was last proven on %(checked)s, more than the "
+                        "%(days)s days a check may be reused: prove it again."
+                    )
+                    % {
+                        "domain": domain,
+                        "checked": format(checked.date(), "%Y-%m-%d"),
+                        "days": days,
+                    },
                 )
             )
     return refusals

@@ -16,26 +16,27 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from certificates.errors import ActionNotAllowed
 
 
 class CertificateStatus(models.TextChoices):
-    PENDING_APPLICATION = "pending_application", "Pending Application"
-    VALIDATING = "validating", "Validating"
-    CHECK_FAIL = "check_fail", "Check Fail"
-    ISSUED = "issued", "Issued"
-    REVOKING = "revoking", "Revoking"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
+    PENDING_APPLICATION = "pending_application", _("Pending Application")
+    VALIDATING = "validating", _("Validating")
+    CHECK_FAIL = "check_fail", _("Check Fail")
+    ISSUED = "issued", _("Issued")
+    REVOKING = "revoking", _("Revoking")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
 
 
 class RevocationStatus(models.TextChoices):
-    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting email confirmation"
-    PENDING = "pending", "With the CA"
-    COMPLETED = "completed", "Completed"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting email confirmation")
+    PENDING = "pending", _("With the CA")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 _C = CertificateStatus
@@ -114,7 +115,7 @@ class BatchChangedUnderneath(Exception):
 
 def can_transition(obj: models.Model, to: str) -> bool:
     """Whether the table allows `obj` to move to `to` from the status it holds in memory."""
-    table, _ = _TABLES[obj._meta.label]
+    table, _choices = _TABLES[obj._meta.label]
     return to in table[obj.status]
 
 
@@ -144,7 +145,8 @@ def transition(
         if to not in table[current]:
             noun = obj._meta.verbose_name
             raise TransitionNotAllowed(
-                f"A {noun} that is {choices(current).label} cannot become {choices(to).label}.",
+                _("A %(noun)s that is %(status)s cannot become %(target)s.")
+                % {"noun": noun, "status": choices(current).label, "target": choices(to).label},
                 current=current,
                 target=to,
             )
@@ -194,7 +196,7 @@ def transition_batch(
     from certificates.audit import record_status_events
 
     model = candidates.model
-    table, _ = _TABLES[model._meta.label]
+    table, _choices = _TABLES[model._meta.label]
     sources = [status for status, targets in table.items() if to in targets]
     with transaction.atomic():
         # skip_locked: rows another run (another cron host) has locked are that

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from certificates import domain_checks
 from certificates.lifecycle import CertificateStatus, RevocationStatus, can_transition
@@ -14,21 +16,21 @@ from certificates.pki import csr, revocation
 
 
 class ValidationType(models.TextChoices):
-    DV = "DV", "DV (domain validation)"
-    OV = "OV", "OV (organization validation)"
-    EV = "EV", "EV (extended validation)"
+    DV = "DV", _("DV (domain validation)")
+    OV = "OV", _("OV (organization validation)")
+    EV = "EV", _("EV (extended validation)")
 
 
 class DomainScope(models.TextChoices):
-    SINGLE = "single", "One domain"
-    MULTIPLE = "multiple", "Multiple domains"
-    WILDCARD = "wildcard", "Wildcard"
+    SINGLE = "single", _("One domain")
+    MULTIPLE = "multiple", _("Multiple domains")
+    WILDCARD = "wildcard", _("Wildcard")
 
 
 class Source(models.TextChoices):
     # Not "issued": that is a status, and a console certificate has many statuses.
-    CONSOLE = "console", "Issued by the console"
-    UPLOADED = "uploaded", "Uploaded"
+    CONSOLE = "console", _("Issued by the console")
+    UPLOADED = "uploaded", _("Uploaded")
     ACME = "acme", "ACME"
 
 
@@ -40,8 +42,8 @@ DELETABLE_STATUSES = frozenset({CertificateStatus.EXPIRED, CertificateStatus.REV
 
 
 class TimestampedModel(models.Model):
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -50,17 +52,19 @@ class TimestampedModel(models.Model):
 class Brand(TimestampedModel):
     """A certificate brand customers can buy (the brand table operators edit)."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     # Uploaded certificates get this brand when their issuer's organization
     # contains this text (case-insensitive), e.g. "DigiCert".
-    issuer_match = models.CharField(max_length=200, blank=True)
-    is_active = models.BooleanField(default=True)
-    display_order = models.PositiveSmallIntegerField(default=0)
+    issuer_match = models.CharField(_("issuer match"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     # Serve an ACME directory at /acme/<slug>/ (ACME_DEFAULT_BRAND's is always served).
-    acme_enabled = models.BooleanField("ACME enabled", default=False)
+    acme_enabled = models.BooleanField(_("ACME enabled"), default=False)
 
     class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
         ordering = ["display_order", "name"]
 
     def __str__(self) -> str:
@@ -71,28 +75,32 @@ class CertificateAuthority(TimestampedModel):
     """A brand's local CA: a root, and the issuing CA under it that signs certificates."""
 
     class Role(models.TextChoices):
-        ROOT = "root", "Root CA"
-        ISSUING = "issuing", "Issuing CA"
+        ROOT = "root", _("Root CA")
+        ISSUING = "issuing", _("Issuing CA")
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="authorities")
-    role = models.CharField(max_length=10, choices=Role.choices)
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="authorities", verbose_name=_("brand")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     # The name in the CA's URLs (/pki/<slug>/...), fixed once certificates name them.
-    slug = models.SlugField(max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100)
     certificate_pem = models.TextField(
-        "certificate (PEM)",
+        _("certificate (PEM)"),
     )
     # Encrypted with KEY_ENCRYPTION_KEYS, like customers' keys (certificates.key_encryption).
-    private_key_encrypted = models.TextField(editable=False)
+    private_key_encrypted = models.TextField(_("private key encrypted"), editable=False)
     # The number of the last CRL published; each new CRL takes the next one.
-    crl_number = models.PositiveBigIntegerField("CRL number", default=0)
+    crl_number = models.PositiveBigIntegerField(_("CRL number"), default=0)
     # The last CRL published (DER), served until crl_refresh_at; a completed
     # revocation clears crl_refresh_at so that the next request publishes a new one.
-    crl_der = models.BinaryField("CRL (DER)", default=b"", blank=True, editable=False)
-    crl_refresh_at = models.DateTimeField("CRL refresh at", null=True, blank=True, editable=False)
+    crl_der = models.BinaryField(_("CRL (DER)"), default=b"", blank=True, editable=False)
+    crl_refresh_at = models.DateTimeField(
+        _("CRL refresh at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
-        verbose_name = "certificate authority"
-        verbose_name_plural = "certificate authorities"
+        verbose_name = _("certificate authority")
+        verbose_name_plural = _("certificate authorities")
         constraints = [
             models.UniqueConstraint(fields=["brand", "role"], name="one_ca_per_brand_and_role"),
             models.UniqueConstraint(fields=["slug", "role"], name="unique_ca_slug_per_role"),
@@ -105,15 +113,23 @@ class CertificateAuthority(TimestampedModel):
 class Product(TimestampedModel):
     """One thing on sale: a brand's certificate of a type and domain scope, priced per year."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
-    validation_type = models.CharField(max_length=2, choices=ValidationType.choices)
-    domain_scope = models.CharField(max_length=10, choices=DomainScope.choices)
-    price_per_year = models.DecimalField(max_digits=10, decimal_places=2)
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="products", verbose_name=_("brand")
+    )
+    validation_type = models.CharField(
+        _("validation type"), max_length=2, choices=ValidationType.choices
+    )
+    domain_scope = models.CharField(_("domain scope"), max_length=10, choices=DomainScope.choices)
+    price_per_year = models.DecimalField(_("price per year"), max_digits=10, decimal_places=2)
     # Multi-domain certificates: each domain beyond the first costs this much a year.
-    price_per_extra_domain = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    is_active = models.BooleanField(default=True)
+    price_per_extra_domain = models.DecimalField(
+        _("price per extra domain"), max_digits=10, decimal_places=2, default=0
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["brand", "validation_type", "domain_scope"]
         constraints = [
             models.UniqueConstraint(
@@ -138,21 +154,32 @@ class Order(TimestampedModel):
     """A purchase: paid once, refunded (in part) when its certificates are revoked in time."""
 
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("customer"),
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
-    quantity = models.PositiveIntegerField()
-    years = models.PositiveSmallIntegerField(choices=[(1, "1 year"), (2, "2 years")])
-    domain_count = models.PositiveIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="orders", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    years = models.PositiveSmallIntegerField(
+        _("years"), choices=[(1, _("1 year")), (2, _("2 years"))]
+    )
+    domain_count = models.PositiveIntegerField(_("domain count"), default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    refund_amount = models.DecimalField(
+        _("refund amount"), max_digits=12, decimal_places=2, default=0
+    )
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     # One order per key and customer: a repeated "Pay" (double click, retry) makes no second one.
-    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+    idempotency_key = models.UUIDField(_("idempotency key"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["customer", "-created_at"])]
         constraints = [
@@ -164,17 +191,20 @@ class Order(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.pk}"
+        return gettext("Order %(id)s") % {"id": self.pk}
 
 
 class CustomerSettings(TimestampedModel):
     """A customer's choices for the console: what new certificates start with."""
 
     customer = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_settings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="console_settings",
+        verbose_name=_("customer"),
     )
     # New certificates (bought or uploaded) start with expiry warnings on or off.
-    expiry_warnings_default = models.BooleanField(default=True)
+    expiry_warnings_default = models.BooleanField(_("expiry warnings default"), default=True)
     # The console's and the emails' language; blank: the browser's (cookie, Accept-Language).
     # Each language is named in itself, as language menus do.
     language = models.CharField(
@@ -185,11 +215,11 @@ class CustomerSettings(TimestampedModel):
     )
 
     class Meta:
-        verbose_name = "customer settings"
-        verbose_name_plural = "customer settings"
+        verbose_name = _("customer settings")
+        verbose_name_plural = _("customer settings")
 
     def __str__(self) -> str:
-        return f"Settings of {self.customer}"
+        return gettext("Settings of %(customer)s") % {"customer": self.customer}
 
 
 # A purchase is reissued while at least this much of it is left after the certificate's end.
@@ -233,46 +263,66 @@ class Certificate(TimestampedModel):
     """A certificate in a customer's console: bought and issued here, or uploaded."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+        verbose_name=_("owner"),
     )
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CONSOLE)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.CONSOLE
+    )
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificates",
+        verbose_name=_("order"),
     )
     brand = models.ForeignKey(
-        Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+        Brand,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificates",
+        verbose_name=_("brand"),
     )
-    validation_type = models.CharField(max_length=2, choices=ValidationType.choices, blank=True)
-    domain_scope = models.CharField(max_length=10, choices=DomainScope.choices, blank=True)
-    domain_count = models.PositiveIntegerField(default=1)
+    validation_type = models.CharField(
+        _("validation type"), max_length=2, choices=ValidationType.choices, blank=True
+    )
+    domain_scope = models.CharField(
+        _("domain scope"), max_length=10, choices=DomainScope.choices, blank=True
+    )
+    domain_count = models.PositiveIntegerField(_("domain count"), default=1)
     # Uploaded certificates are named by their owner; names are unique per owner.
-    name = models.CharField(max_length=63, blank=True)
+    name = models.CharField(_("name"), max_length=63, blank=True)
     status = models.CharField(
+        _("status"),
         max_length=20,
         choices=CertificateStatus.choices,
         default=CertificateStatus.PENDING_APPLICATION,
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
 
     # Read from the certificate itself once there is one.
-    common_name = models.CharField(max_length=255, blank=True)
+    common_name = models.CharField(_("common name"), max_length=255, blank=True)
     # Every domain, one per line, lower case: the CN first, then the SANs.
-    domains = models.TextField(blank=True)
-    organization = models.CharField(max_length=255, blank=True)
-    issuer = models.CharField(max_length=1000, blank=True)
-    serial = models.CharField(max_length=64, blank=True)
-    fingerprint_sha256 = models.CharField("SHA-256 fingerprint", max_length=95, blank=True)
+    domains = models.TextField(_("domains"), blank=True)
+    organization = models.CharField(_("organization"), max_length=255, blank=True)
+    issuer = models.CharField(_("issuer"), max_length=1000, blank=True)
+    serial = models.CharField(_("serial"), max_length=64, blank=True)
+    fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=95, blank=True)
     # The SHA-256 of the certificate's SubjectPublicKeyInfo (hex): finds every
     # certificate of a key, across customers, when the key is compromised.
-    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, blank=True)
-    key_algorithm = models.CharField(max_length=32, blank=True)
-    not_before = models.DateTimeField(null=True, blank=True)
-    not_after = models.DateTimeField(null=True, blank=True)
-    certificate_pem = models.TextField("certificate (PEM)", blank=True)
-    chain_pem = models.TextField("chain (PEM)", blank=True)
+    public_key_sha256 = models.CharField(_("public key SHA-256"), max_length=64, blank=True)
+    key_algorithm = models.CharField(_("key algorithm"), max_length=32, blank=True)
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    not_after = models.DateTimeField(_("not after"), null=True, blank=True)
+    certificate_pem = models.TextField(_("certificate (PEM)"), blank=True)
+    chain_pem = models.TextField(_("chain (PEM)"), blank=True)
     # The private key, encrypted with KEY_ENCRYPTION_KEYS (see certificates.key_encryption).
     # Never decrypted for display; only for downloads of the customer's own bundle.
-    private_key_encrypted = models.TextField(blank=True, editable=False)
+    private_key_encrypted = models.TextField(_("private key encrypted"), blank=True, editable=False)
     # The issuing CA that signed it (certificates issued by the console).
     authority = models.ForeignKey(
         CertificateAuthority,
@@ -280,16 +330,19 @@ class Certificate(TimestampedModel):
         null=True,
         blank=True,
         related_name="certificates",
+        verbose_name=_("authority"),
     )
 
     # A purchase's validity is a subscription: reissued until this date.
-    subscription_ends_at = models.DateTimeField(null=True, blank=True)
-    expiry_warnings_enabled = models.BooleanField(default=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    subscription_ends_at = models.DateTimeField(_("subscription ends at"), null=True, blank=True)
+    expiry_warnings_enabled = models.BooleanField(_("expiry warnings enabled"), default=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     objects = CertificateQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="cert_owner_recent"),
@@ -359,8 +412,8 @@ class Certificate(TimestampedModel):
 
     def get_display_status_display(self) -> str:
         if self.shown_status == NOT_YET_VALID:
-            return "Not yet valid"
-        return CertificateStatus(self.display_status).label
+            return gettext("Not yet valid")
+        return str(CertificateStatus(self.display_status).label)
 
     @property
     def delete_refusal(self) -> str | None:
@@ -370,13 +423,17 @@ class Certificate(TimestampedModel):
         has expired or been revoked, so a live certificate is never dropped unrevoked.
         """
         if self.deleted_at is not None:
-            return "This certificate was already deleted."
+            return gettext("This certificate was already deleted.")
         status = self.display_status
         if self.source == Source.UPLOADED or status in DELETABLE_STATUSES:
             return None
         if status == CertificateStatus.ISSUED:
-            return "This certificate is issued and still valid: revoke it first, then delete it."
-        return f"A certificate that is {CertificateStatus(status).label} cannot be deleted."
+            return gettext(
+                "This certificate is issued and still valid: revoke it first, then delete it."
+            )
+        return gettext("A certificate that is %(status)s cannot be deleted.") % {
+            "status": CertificateStatus(status).label
+        }
 
     @property
     def offers_delete(self) -> bool:
@@ -418,12 +475,16 @@ class Certificate(TimestampedModel):
         Only a certificate this console's CA signed, while it is issued and unexpired.
         """
         if self.source == Source.UPLOADED:
-            return "Uploaded certificates can't be revoked here: ask the CA that issued them."
+            return gettext(
+                "Uploaded certificates can't be revoked here: ask the CA that issued them."
+            )
         status = self.display_status
         if status == CertificateStatus.REVOKING:
-            return "A revocation of this certificate is already under way."
+            return gettext("A revocation of this certificate is already under way.")
         if status != CertificateStatus.ISSUED or self.authority_id is None:
-            return f"A certificate that is {CertificateStatus(status).label} can't be revoked."
+            return gettext("A certificate that is %(status)s can't be revoked.") % {
+                "status": CertificateStatus(status).label
+            }
         return None
 
     @property
@@ -508,11 +569,18 @@ class CertificateCount(models.Model):
     of rows instead of counting the customer's certificates.
     """
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=20, choices=CertificateStatus.choices)
-    count = models.BigIntegerField(default=0)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=CertificateStatus.choices)
+    count = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
+        verbose_name = _("certificate count")
+        verbose_name_plural = _("certificate counts")
         constraints = [
             models.UniqueConstraint(fields=["owner", "status"], name="one_count_per_owner_status"),
         ]
@@ -529,11 +597,18 @@ class IssuedEndCount(models.Model):
     add up a month of day rows instead of scanning the certificates ending in it.
     """
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    ends_on = models.DateField()
-    count = models.BigIntegerField(default=0)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    ends_on = models.DateField(_("ends on"))
+    count = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
+        verbose_name = _("issued end count")
+        verbose_name_plural = _("issued end counts")
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "ends_on"], name="one_count_per_owner_end_day"
@@ -548,8 +623,8 @@ class Application(TimestampedModel):
     """The request information for a console certificate, and how its validation went."""
 
     class CsrSource(models.TextChoices):
-        SYSTEM = "system", "System-generated"
-        MANUAL = "manual", "Manual (paste a CSR)"
+        SYSTEM = "system", _("System-generated")
+        MANUAL = "manual", _("Manual (paste a CSR)")
 
     # The core's tables, with the same names, values and labels.
     KeyType = models.TextChoices(
@@ -560,62 +635,73 @@ class Application(TimestampedModel):
     # The domain checks' methods, and the operators' review of OV and EV applications.
     ValidationMethod = models.TextChoices(
         "ValidationMethod",
-        [(method.name, (method.value, method.label)) for method in domain_checks.ValidationMethod]
-        + [("REVIEW", ("review", "Organization review"))],
+        [
+            (method.name, (method.value, _(method.label)))
+            for method in domain_checks.ValidationMethod
+        ]
+        + [("REVIEW", ("review", _("Organization review")))],
         qualname="Application.ValidationMethod",
     )
 
     certificate = models.OneToOneField(
-        Certificate, on_delete=models.CASCADE, related_name="application"
+        Certificate,
+        on_delete=models.CASCADE,
+        related_name="application",
+        verbose_name=_("certificate"),
     )
-    domains = models.TextField(blank=True, help_text="Requested domains, one per line.")
-    contact_name = models.CharField(max_length=100, blank=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=32, blank=True)
-    organization_name = models.CharField(max_length=255, blank=True)
-    organization_country = models.CharField(max_length=2, blank=True)
-    organization_state = models.CharField(max_length=128, blank=True)
-    organization_city = models.CharField(max_length=128, blank=True)
-    organization_address = models.CharField(max_length=255, blank=True)
+    domains = models.TextField(
+        _("domains"), blank=True, help_text=_("Requested domains, one per line.")
+    )
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    organization_name = models.CharField(_("organization name"), max_length=255, blank=True)
+    organization_country = models.CharField(_("organization country"), max_length=2, blank=True)
+    organization_state = models.CharField(_("organization state"), max_length=128, blank=True)
+    organization_city = models.CharField(_("organization city"), max_length=128, blank=True)
+    organization_address = models.CharField(_("organization address"), max_length=255, blank=True)
     # EV only: what the EV Guidelines put in the subject.
-    business_category = models.CharField(max_length=32, blank=True)
-    jurisdiction_country = models.CharField(max_length=2, blank=True)
-    registration_number = models.CharField(max_length=64, blank=True)
+    business_category = models.CharField(_("business category"), max_length=32, blank=True)
+    jurisdiction_country = models.CharField(_("jurisdiction country"), max_length=2, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=64, blank=True)
     csr_source = models.CharField(
-        "CSR source", max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
+        _("CSR source"), max_length=10, choices=CsrSource.choices, default=CsrSource.SYSTEM
     )
-    key_type = models.CharField(max_length=10, choices=KeyType.choices, blank=True)
-    csr_pem = models.TextField("CSR (PEM)", blank=True)
+    key_type = models.CharField(_("key type"), max_length=10, choices=KeyType.choices, blank=True)
+    csr_pem = models.TextField(_("CSR (PEM)"), blank=True)
     validation_method = models.CharField(
-        max_length=10, choices=ValidationMethod.choices, blank=True
+        _("validation method"), max_length=10, choices=ValidationMethod.choices, blank=True
     )
-    validation_token = models.CharField(max_length=128, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
+    validation_token = models.CharField(_("validation token"), max_length=128, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
     # What the last domain-validation check found, per domain.
-    check_results = models.JSONField(default=dict, blank=True)
+    check_results = models.JSONField(_("check results"), default=dict, blank=True)
     # Set while a Verify waits for the worker or runs: the page shows "Checking..." and
     # another Verify queues nothing. The worker clears it when the check is done.
-    check_requested_at = models.DateTimeField(null=True, blank=True)
+    check_requested_at = models.DateTimeField(_("check requested at"), null=True, blank=True)
     # Why the last check found every name but the certificate could not be issued (the
     # issuance policy's refusal), for the page to show once the worker is done.
-    check_refusal = models.TextField(blank=True)
+    check_refusal = models.TextField(_("check refusal"), blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     # Shown to the customer on "Check Fail".
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
 
     class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
         indexes = [models.Index(fields=["submitted_at"], name="application_submitted")]
 
     def __str__(self) -> str:
-        return f"Application for {self.certificate}"
+        return gettext("Application for %(certificate)s") % {"certificate": self.certificate}
 
     @property
     def domain_list(self) -> list[str]:
@@ -666,20 +752,28 @@ class IssuedSerial(models.Model):
     """
 
     certificate = models.ForeignKey(
-        Certificate, on_delete=models.PROTECT, related_name="issued_serials"
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="issued_serials",
+        verbose_name=_("certificate"),
     )
     authority = models.ForeignKey(
-        CertificateAuthority, on_delete=models.PROTECT, related_name="issued_serials"
+        CertificateAuthority,
+        on_delete=models.PROTECT,
+        related_name="issued_serials",
+        verbose_name=_("authority"),
     )
     # Upper-case hex of the DER INTEGER, as Certificate.serial (parsing.serial_hex).
-    serial = models.CharField(max_length=64)
+    serial = models.CharField(_("serial"), max_length=64)
     # The CRL shard the certificate names (certificates.pki.ca.crl_shard of the serial):
     # its revocation republishes that shard only.
-    crl_shard = models.PositiveSmallIntegerField("CRL shard", default=0)
-    not_before = models.DateTimeField()
-    not_after = models.DateTimeField()
+    crl_shard = models.PositiveSmallIntegerField(_("CRL shard"), default=0)
+    not_before = models.DateTimeField(_("not before"))
+    not_after = models.DateTimeField(_("not after"))
 
     class Meta:
+        verbose_name = _("issued serial")
+        verbose_name_plural = _("issued serials")
         constraints = [
             models.UniqueConstraint(fields=["authority", "serial"], name="unique_serial_per_ca")
         ]
@@ -724,21 +818,30 @@ class OcspAnswer(models.Model):
     """
 
     issued_serial = models.OneToOneField(
-        IssuedSerial, on_delete=models.CASCADE, related_name="ocsp_answer"
+        IssuedSerial,
+        on_delete=models.CASCADE,
+        related_name="ocsp_answer",
+        verbose_name=_("issued serial"),
     )
     # The issued serial's CA and serial again, so that the lookup needs no join.
-    authority = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="+")
-    serial = models.CharField(max_length=64)
-    issuer_name_hash = models.BinaryField(max_length=20)
-    issuer_key_hash = models.BinaryField(max_length=20)
-    der = models.BinaryField("answer (DER)")
-    this_update = models.DateTimeField()
-    next_update = models.DateTimeField()
+    authority = models.ForeignKey(
+        CertificateAuthority,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("authority"),
+    )
+    serial = models.CharField(_("serial"), max_length=64)
+    issuer_name_hash = models.BinaryField(_("issuer name hash"), max_length=20)
+    issuer_key_hash = models.BinaryField(_("issuer key hash"), max_length=20)
+    der = models.BinaryField(_("answer (DER)"))
+    this_update = models.DateTimeField(_("this update"))
+    next_update = models.DateTimeField(_("next update"))
     # Half its validity: from then on the refresh signs it again.
-    refresh_at = models.DateTimeField()
+    refresh_at = models.DateTimeField(_("refresh at"))
 
     class Meta:
-        verbose_name = "OCSP answer"
+        verbose_name_plural = _("OCSP answers")
+        verbose_name = _("OCSP answer")
         constraints = [
             models.UniqueConstraint(
                 fields=["authority", "serial"], name="unique_ocsp_answer_per_ca"
@@ -755,7 +858,7 @@ class OcspAnswer(models.Model):
 RevocationReason = models.IntegerChoices(
     "RevocationReason",
     [
-        (reason.flag.name.upper(), (code, reason.label))
+        (reason.flag.name.upper(), (code, _(reason.label)))
         for code, reason in revocation.REASONS.items()
         if reason.customer_may_choose
     ],
@@ -764,38 +867,52 @@ RevocationReason = models.IntegerChoices(
 
 class RevocationRequest(TimestampedModel):
     certificate = models.ForeignKey(
-        Certificate, on_delete=models.PROTECT, related_name="revocation_requests"
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="revocation_requests",
+        verbose_name=_("certificate"),
     )
     # None: nobody signed in asked; someone proved possession of the certificate's key
     # on the public key-compromise page.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    reason = models.PositiveSmallIntegerField(choices=RevocationReason.choices)
+    reason = models.PositiveSmallIntegerField(_("reason"), choices=RevocationReason.choices)
     status = models.CharField(
+        _("status"),
         max_length=24,
         choices=RevocationStatus.choices,
         default=RevocationStatus.AWAITING_CONFIRMATION,
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     # OV/EV: the applicant confirms by an emailed link before anything reaches the CA.
-    confirmation_email = models.EmailField(blank=True)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    submitted_to_ca_at = models.DateTimeField("submitted to CA at", null=True, blank=True)
-    due_date = models.DateField(null=True, blank=True)
+    confirmation_email = models.EmailField(_("confirmation email"), blank=True)
+    confirmation_sent_at = models.DateTimeField(_("confirmation sent at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    submitted_to_ca_at = models.DateTimeField(_("submitted to CA at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("processed by"),
     )
-    completed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
-    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    refund_amount = models.DecimalField(
+        _("refund amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
+        verbose_name = _("revocation request")
+        verbose_name_plural = _("revocation requests")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "due_date"], name="revocation_queue")]
         constraints = [
@@ -808,7 +925,7 @@ class RevocationRequest(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Revocation of {self.certificate}"
+        return gettext("Revocation of %(certificate)s") % {"certificate": self.certificate}
 
     @property
     def is_shown(self) -> bool:
@@ -824,7 +941,7 @@ class RevocationRequest(TimestampedModel):
     def reject_refusal(self) -> str | None:
         """Why the CA may not reject this request, or None when it may."""
         if self.is_key_compromise:
-            return (
+            return gettext(
                 "A revocation for key compromise can't be rejected: the Baseline Requirements "
                 "want the certificate revoked within 24 hours. Complete it."
             )
@@ -842,23 +959,26 @@ class RevocationRequest(TimestampedModel):
 class AuditEvent(models.Model):
     """Something that happened, kept even after the object it concerns is gone."""
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
     # Kept as text so the log still reads right after a user is removed.
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
-    object_repr = models.CharField(max_length=255)
-    details = models.JSONField(default=dict, blank=True)
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object repr"), max_length=255)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
@@ -875,17 +995,22 @@ class ExpiryNotice(models.Model):
     """
 
     certificate = models.ForeignKey(
-        Certificate, on_delete=models.CASCADE, related_name="expiry_notices"
+        Certificate,
+        on_delete=models.CASCADE,
+        related_name="expiry_notices",
+        verbose_name=_("certificate"),
     )
-    threshold_days = models.PositiveSmallIntegerField()
+    threshold_days = models.PositiveSmallIntegerField(_("threshold days"))
     # The run that inserted the row, so it can tell its claims from a concurrent run's.
-    run_id = models.UUIDField()
-    claimed_at = models.DateTimeField(default=timezone.now)
+    run_id = models.UUIDField(_("run id"))
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
     # Null while the email is being sent, and for good if the run died before
     # it could say the email went out.
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("expiry notice")
+        verbose_name_plural = _("expiry notices")
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate", "threshold_days"], name="one_notice_per_threshold"
@@ -893,7 +1018,10 @@ class ExpiryNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.threshold_days}-day warning for certificate {self.certificate_id}"
+        return gettext("%(days)s-day warning for certificate %(certificate)s") % {
+            "days": self.threshold_days,
+            "certificate": self.certificate_id,
+        }
 
 
 class CompromisedKey(models.Model):
@@ -904,16 +1032,21 @@ class CompromisedKey(models.Model):
     """
 
     class Source(models.TextChoices):
-        REVOCATION = "revocation", "Revoked for key compromise"
-        REPORT = "report", "Reported with proof of possession"
-        ACME = "acme", "Revoked through ACME with the certificate's key"
+        REVOCATION = "revocation", _("Revoked for key compromise")
+        REPORT = "report", _("Reported with proof of possession")
+        ACME = "acme", _("Revoked through ACME with the certificate's key")
 
-    public_key_sha256 = models.CharField("public key SHA-256", max_length=64, unique=True)
-    source = models.CharField(max_length=20, choices=Source.choices)
-    listed_at = models.DateTimeField(default=timezone.now)
+    public_key_sha256 = models.CharField(_("public key SHA-256"), max_length=64, unique=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    listed_at = models.DateTimeField(_("listed at"), default=timezone.now)
     # The certificate whose revocation or report put the key here, if any.
     certificate = models.ForeignKey(
-        Certificate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Certificate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("certificate"),
     )
 
     def __str__(self) -> str:

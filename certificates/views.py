@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import (
@@ -171,7 +173,7 @@ def list_changed(message: str) -> HttpResponse:
 
 
 def upload_succeeded(request: HttpRequest, certificate: Certificate) -> HttpResponse:
-    message = f"Certificate {certificate.name} was uploaded."
+    message = _("Certificate %(name)s was uploaded.") % {"name": certificate.name}
     if on_overview(request):
         return list_changed(message)
     messages.success(request, message)
@@ -227,7 +229,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refusal = error.message
         else:
-            message = f"Certificate {certificate} was deleted."
+            message = _("Certificate %(name)s was deleted.") % {"name": certificate}
             if on_overview(request):
                 return list_changed(message)
             messages.success(request, message)
@@ -247,8 +249,10 @@ def expiry_warnings(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        state = "on" if enabled else "off"
-        messages.success(request, f"Expiry warnings for this certificate are {state}.")
+        if enabled:
+            messages.success(request, _("Expiry warnings for this certificate are on."))
+        else:
+            messages.success(request, _("Expiry warnings for this certificate are off."))
     return redirect(certificate)
 
 
@@ -268,7 +272,7 @@ def convert(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = owned_certificate(request, pk)
     if not certificate.can_apply:
-        messages.error(request, NOT_WAITING_FOR_APPLICATION)
+        messages.error(request, _(NOT_WAITING_FOR_APPLICATION))
         return redirect(certificate)
     application = Application.objects.filter(certificate=certificate).first() or Application(
         certificate=certificate
@@ -289,9 +293,9 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect(certificate)
         if submit:
-            messages.success(request, "The application was submitted for validation.")
+            messages.success(request, _("The application was submitted for validation."))
         else:
-            messages.success(request, "The draft was saved.")
+            messages.success(request, _("The draft was saved."))
         return redirect(certificate)
     return render(request, "certificates/apply.html", {"certificate": certificate, "form": form})
 
@@ -304,7 +308,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionNotAllowed as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The application was withdrawn; you can apply again.")
+        messages.success(request, _("The application was withdrawn; you can apply again."))
     return redirect(certificate)
 
 
@@ -359,7 +363,8 @@ def reissue(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Reissued: the new certificate is valid until {certificate.not_after:%Y-%m-%d}.",
+            _("Reissued: the new certificate is valid until %(not_after)s.")
+            % {"not_after": format(certificate.not_after, "%Y-%m-%d")},
         )
     return redirect(certificate)
 
@@ -416,10 +421,14 @@ def purchase(request: HttpRequest) -> HttpResponse:
 
 def purchased_message(order: Order) -> str:
     if order.repeated:
-        return f"Order {order.pk} was already paid: nothing more was charged."
-    if order.quantity == 1:
-        return f"Order {order.pk} is paid: 1 certificate awaits its application."
-    return f"Order {order.pk} is paid: {order.quantity} certificates await their application."
+        return _("Order %(order)s was already paid: nothing more was charged.") % {
+            "order": order.pk
+        }
+    return ngettext(
+        "Order %(order)s is paid: %(count)s certificate awaits its application.",
+        "Order %(order)s is paid: %(count)s certificates await their application.",
+        order.quantity,
+    ) % {"order": order.pk, "count": order.quantity}
 
 
 # --- Revocation ---------------------------------------------------------------------------
@@ -434,24 +443,33 @@ def back_to_certificate(request: HttpRequest, certificate: Certificate, error: s
 
 def revocation_message(revocation: RevocationRequest) -> str:
     if revocation.status == RevocationStatus.COMPLETED:
-        return (
+        return _(
             'The certificate is revoked: OCSP answers "revoked" and the next CRL lists it. '
             "Its key is on the compromised-key list: no certificate will be issued for it again."
         )
     if revocation.status == RevocationStatus.AWAITING_CONFIRMATION:
-        then = (
-            "Once confirmed, the certificate is revoked at once."
-            if revocation.is_key_compromise
-            else "Nothing is revoked until it is confirmed."
-        )
+        sent = {
+            "email": revocation.confirmation_email,
+            "hours": settings.REVOCATION_CONFIRMATION_HOURS,
+        }
+        if revocation.is_key_compromise:
+            return (
+                _(
+                    "We emailed a confirmation link to %(email)s. Once confirmed, the certificate "
+                    "is revoked at once. The link is valid for %(hours)s hours."
+                )
+                % sent
+            )
         return (
-            f"We emailed a confirmation link to {revocation.confirmation_email}. {then} The link "
-            f"is valid for {settings.REVOCATION_CONFIRMATION_HOURS} hours."
+            _(
+                "We emailed a confirmation link to %(email)s. Nothing is revoked until it is "
+                "confirmed. The link is valid for %(hours)s hours."
+            )
+            % sent
         )
-    return (
-        f"Your revocation request was sent to the CA. It will be processed by "
-        f"{revocation.due_date:%Y-%m-%d}."
-    )
+    return _(
+        "Your revocation request was sent to the CA. It will be processed by %(due_date)s."
+    ) % {"due_date": f"{revocation.due_date:%Y-%m-%d}"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -510,7 +528,7 @@ def cancel_revocation(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The revocation request was cancelled; nothing was revoked.")
+        messages.success(request, _("The revocation request was cancelled; nothing was revoked."))
     return redirect(certificate)
 
 
@@ -569,7 +587,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         # The message below is written in the language just chosen.
         if console_language.known(form.cleaned_data["language"]):
             translation.activate(form.cleaned_data["language"])
-        messages.success(request, "Your profile was saved." if changed else "Nothing changed.")
+        messages.success(
+            request, _("Your profile was saved.") if changed else _("Nothing changed.")
+        )
         response = redirect("profile")
         console_language.set_cookie(response, form.cleaned_data["language"])
         return response
@@ -582,7 +602,7 @@ class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
 
     template_name = "account/password_change.html"
     success_url = reverse_lazy("profile")
-    success_message = "Your password was changed."
+    success_message = gettext_lazy("Your password was changed.")
 
 
 @require_GET

@@ -10,6 +10,7 @@ from typing import Any
 import josepy as jose
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from acme_server.models import AcmeAccount, AcmeCredential
 from acme_server.protocol import AcmeProblem, key_thumbprint, malformed
@@ -53,7 +54,7 @@ def revoke_credential(*, credential: AcmeCredential, actor) -> AcmeCredential:
     with transaction.atomic():
         locked = AcmeCredential.objects.select_for_update().get(pk=credential.pk)
         if locked.revoked_at is not None:
-            raise ActionNotAllowed("This credential was already revoked.")
+            raise ActionNotAllowed(gettext("This credential was already revoked."))
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         record_event(actor=actor, action="acme_credential.revoke", target=locked)
@@ -118,7 +119,7 @@ def update_account(*, account: AcmeAccount, payload: dict[str, Any]) -> AcmeAcco
 def deactivate_account(*, account: AcmeAccount, actor) -> AcmeAccount:
     """The console's button: the account's key can no longer do anything."""
     if not advance(account, AccountStatus.DEACTIVATED):
-        raise ActionNotAllowed("This account was already deactivated.")
+        raise ActionNotAllowed(gettext("This account was already deactivated."))
     record_event(actor=actor, action="acme_account.deactivate", target=account)
     return account
 

@@ -12,6 +12,7 @@ Importing them here registers them with the admin site.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from certificates.admin import (  # noqa: F401 (imported to register the model admins)
     applications,
@@ -24,6 +25,6 @@ from certificates.admin import (  # noqa: F401 (imported to register the model a
     revocations,
 )
 
-admin.site.site_header = "SSL Certificates Service: operators"
-admin.site.site_title = "SSL Certificates operators"
-admin.site.index_title = "Operators' console"
+admin.site.site_header = _("SSL Certificates Service: operators")
+admin.site.site_title = _("SSL Certificates operators")
+admin.site.index_title = _("Operators' console")

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.db.models import F
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from certificates import selectors, services
 from certificates.admin.shared import (
@@ -15,6 +17,7 @@ from certificates.admin.shared import (
 from certificates.models import Application
 from certificates.pki import csr
 from certificates.pki.errors import PKIError
+from certificates.translation import check_detail
 
 
 @admin.register(Application)
@@ -57,14 +60,14 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
     ordering = [F("submitted_at").asc(nulls_last=True), "pk"]
     show_full_result_count = False
     actions = ["approve", "reject"]
-    reject_question = (
+    reject_question = _(
         'Reject these applications? Each certificate goes to "Check Fail" and its customer '
         "sees the reason."
     )
 
     fieldsets = [
         (
-            "Certificate",
+            _("Certificate"),
             {
                 "fields": [
                     "certificate_link",
@@ -77,7 +80,7 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
             },
         ),
         (
-            "Domains and validation",
+            _("Domains and validation"),
             {
                 "fields": [
                     "domain_list",
@@ -88,9 +91,9 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
                 ]
             },
         ),
-        ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
+        (_("Contact"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         (
-            "Organization",
+            _("Organization"),
             {
                 "fields": [
                     "organization_name",
@@ -105,7 +108,7 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
             },
         ),
         (
-            "Certificate signing request",
+            _("Certificate signing request"),
             {
                 "fields": [
                     "csr_source",
@@ -118,13 +121,16 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
                 ]
             },
         ),
-        ("Review", {"fields": ["reviewed_by", "reviewed_at", "rejection_reason"]}),
+        (_("Review"), {"fields": ["reviewed_by", "reviewed_at", "rejection_reason"]}),
     ]
     readonly_fields = fieldset_fields(fieldsets)
 
     def changelist_view(self, request, extra_context=None):
         in_queue = ReviewQueueFilter.parameter_name not in request.GET
-        title = "Applications waiting for review, oldest first" if in_queue else "Applications"
+        if in_queue:
+            title = gettext("Applications waiting for review, oldest first")
+        else:
+            title = gettext("Applications")
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def get_queryset(self, request):
@@ -148,7 +154,7 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
             f"{certificate.get_status_display()}"
         )
 
-    @admin.display(description="brand")
+    @admin.display(description=_("brand"))
     def brand(self, application: Application) -> str:
         return str(application.certificate.brand or "-")
 
@@ -165,7 +171,7 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
         place = ", ".join(part for part in (city, country) if part)
         return f"{name} ({place})" if place else name
 
-    @admin.display(description="domain checks")
+    @admin.display(description=_("domain checks"))
     def checks(self, application: Application) -> str:
         """The last check's result for each domain, DV, OV and EV alike: Approve waits for all."""
         results = application.check_results or {}
@@ -180,77 +186,88 @@ class ApplicationAdmin(CertificateColumns, DecisionAdmin):
             ),
         )
 
-    @admin.display(description="certificate")
+    @admin.display(description=_("certificate"))
     def certificate_link(self, application: Application) -> str:
-        return admin_link(application.certificate, f"Certificate #{application.certificate_id}")
+        text = gettext("Certificate #%(id)s") % {"id": application.certificate_id}
+        return admin_link(application.certificate, text)
 
     def csr_info(self, application: Application) -> csr.CSRInfo | str:
         """The CSR as read (once per page), or why it can't be read."""
         if not hasattr(application, "_csr_info"):
             if not application.csr_pem:
-                application._csr_info = "No CSR yet."
+                application._csr_info = gettext("No CSR yet.")
             else:
                 try:
                     application._csr_info = csr.describe_csr(application.csr_pem)
                 except PKIError as error:
-                    application._csr_info = f"The CSR can't be read: {error.message}"
+                    application._csr_info = gettext("The CSR can't be read: %(error)s") % {
+                        "error": error.message
+                    }
         return application._csr_info
 
-    @admin.display(description="subject")
+    @admin.display(description=_("subject"))
     def csr_subject(self, application: Application) -> str:
         info = self.csr_info(application)
         return info if isinstance(info, str) else info.subject
 
-    @admin.display(description="names")
+    @admin.display(description=_("names"))
     def csr_domains(self, application: Application) -> str:
         info = self.csr_info(application)
         if isinstance(info, str):
             return "-"
         return format_html_join("", '<div class="domain">{}</div>', ((d,) for d in info.domains))
 
-    @admin.display(description="key")
+    @admin.display(description=_("key"))
     def csr_key(self, application: Application) -> str:
         info = self.csr_info(application)
         return "-" if isinstance(info, str) else info.key_description
 
-    @admin.display(description="signature")
+    @admin.display(description=_("signature"))
     def csr_signature(self, application: Application) -> str:
         info = self.csr_info(application)
         if isinstance(info, str):
             return "-"
-        valid = "valid" if info.signature_valid else "NOT valid"
-        return f"{info.signature_algorithm}, {valid}"
+        if info.signature_valid:
+            return gettext("%(algorithm)s, valid") % {"algorithm": info.signature_algorithm}
+        return gettext("%(algorithm)s, NOT valid") % {"algorithm": info.signature_algorithm}
 
-    @admin.display(description="CSR (PEM)")
+    @admin.display(description=_("CSR (PEM)"))
     def csr_text(self, application: Application) -> str:
         # The request re-encoded from what was parsed, never the stored text as is.
         info = self.csr_info(application)
         return "-" if isinstance(info, str) else format_html('<pre class="pem">{}</pre>', info.pem)
 
-    @admin.action(description="Approve: issue the certificate", permissions=["change"])
+    @admin.action(description=_("Approve: issue the certificate"), permissions=["change"])
     def approve(self, request, queryset) -> None:
         def approve(application: Application) -> str:
             certificate = services.approve_application(
                 certificate=application.certificate, actor=request.user
             )
-            return f"approved, issued with serial {certificate.serial}"
+            return gettext("approved, issued with serial %(serial)s") % {
+                "serial": certificate.serial
+            }
 
         self.decide_each(request, self.selected_rows(request, queryset), approve, verb="approved")
 
-    @admin.action(description="Reject with a reason (Check Fail)", permissions=["change"])
+    @admin.action(description=_("Reject with a reason (Check Fail)"), permissions=["change"])
     def reject(self, request, queryset):
         def reject(application: Application, reason: str) -> str:
             services.reject_application(
                 certificate=application.certificate, reason=reason, actor=request.user
             )
-            return "rejected (Check Fail), the customer sees the reason"
+            return gettext("rejected (Check Fail), the customer sees the reason")
 
         return self.reject_with_reason(request, self.selected_rows(request, queryset), reject)
 
 
 def _check_row(domain: str, result: dict | None) -> tuple[str, str, str, str]:
     if result is None:
-        return ("check-failed", "not checked yet", domain, "the customer has not pressed Verify")
+        return (
+            "check-failed",
+            gettext("not checked yet"),
+            domain,
+            gettext("the customer has not pressed Verify"),
+        )
     if result.get("ok"):
-        return ("check-ok", "found", domain, result.get("detail", ""))
-    return ("check-failed", "not found", domain, result.get("detail", ""))
+        return ("check-ok", gettext("found"), domain, check_detail(result))
+    return ("check-failed", gettext("not found"), domain, check_detail(result))

@@ -5,6 +5,7 @@ import json
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from certificates.admin.shared import ActorFilter, ReadOnlyAdmin
 from certificates.models import AuditEvent
@@ -36,7 +37,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="object", ordering="object_repr")
+    @admin.display(description=_("object"), ordering="object_repr")
     def object_link(self, event: AuditEvent) -> str:
         app_label, _, model = event.object_type.partition(".")
         try:
@@ -45,13 +46,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
             return event.object_repr
         return format_html('<a href="{}">{}</a>', url, event.object_repr)
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def details_summary(self, event: AuditEvent) -> str:
         text = json.dumps(event.details, sort_keys=True) if event.details else ""
         text = text if len(text) <= 120 else text[:119] + "…"
         return format_html('<span class="details">{}</span>', text)
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def details_display(self, event: AuditEvent) -> str:
         return format_html(
             '<pre class="details">{}</pre>', json.dumps(event.details, indent=2, sort_keys=True)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from certificates.admin.shared import ReadOnlyAdmin
 from certificates.models import CertificateAuthority
@@ -47,18 +48,18 @@ class CertificateAuthorityAdmin(ReadOnlyAdmin):
     def subject(self, authority: CertificateAuthority) -> str:
         return self.info(authority).subject
 
-    @admin.display(description="SHA-256 fingerprint")
+    @admin.display(description=_("SHA-256 fingerprint"))
     def fingerprint(self, authority: CertificateAuthority) -> str:
         return self.info(authority).fingerprint_sha256
 
-    @admin.display(description="valid from")
+    @admin.display(description=_("valid from"))
     def valid_from(self, authority: CertificateAuthority):
         return self.info(authority).not_before
 
-    @admin.display(description="valid until")
+    @admin.display(description=_("valid until"))
     def valid_until(self, authority: CertificateAuthority):
         return self.info(authority).not_after
 
-    @admin.display(description="certificate (PEM)")
+    @admin.display(description=_("certificate (PEM)"))
     def certificate_pem_display(self, authority: CertificateAuthority) -> str:
         return format_html('<pre class="pem">{}</pre>', authority.certificate_pem)

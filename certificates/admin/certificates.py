@@ -1,6 +1,7 @@
 """Certificates, read-only for everyone, with their serials, revocations and expiry warnings."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from certificates import selectors
 from certificates.admin.shared import (
@@ -27,7 +28,7 @@ class IssuedSerialInline(ReadOnlyInline):
     fields = ["serial", "authority", "not_before", "not_after"]
     readonly_fields = fields
     show_change_link = False
-    verbose_name_plural = "serials the CA signed for this certificate"
+    verbose_name_plural = _("serials the CA signed for this certificate")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("authority__brand")
@@ -45,7 +46,7 @@ class ExpiryNoticeInline(ReadOnlyInline):
     fields = ["threshold_days", "claimed_at", "sent_at"]
     readonly_fields = fields
     show_change_link = False
-    verbose_name_plural = "expiry warnings"
+    verbose_name_plural = _("expiry warnings")
 
 
 @admin.register(Certificate)
@@ -113,7 +114,7 @@ class CertificateAdmin(CertificateColumns, ReadOnlyAdmin):
             },
         ),
         (
-            "As signed",
+            _("As signed"),
             {
                 "fields": [
                     "issuer",
@@ -139,19 +140,19 @@ class CertificateAdmin(CertificateColumns, ReadOnlyAdmin):
             .defer(*selectors.CERTIFICATE_BULK_FIELDS)
         )
 
-    @admin.display(description="serial", ordering="serial")
+    @admin.display(description=_("serial"), ordering="serial")
     def serial_column(self, certificate: Certificate) -> str:
         return serial_display(certificate.serial)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_display(self, certificate: Certificate) -> str:
         return certificate.get_display_status_display()
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order_link(self, certificate: Certificate) -> str:
         return admin_link(certificate.order) if certificate.order_id else "-"
 
-    @admin.display(description="application")
+    @admin.display(description=_("application"))
     def application_link(self, certificate: Certificate) -> str:
         application = Application.objects.filter(certificate=certificate).first()
         return admin_link(application, "Application") if application else "-"

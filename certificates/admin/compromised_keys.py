@@ -1,6 +1,7 @@
 """The compromised-key list, read by operators: written only by revocations and reports."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from certificates.admin.shared import ReadOnlyAdmin, admin_link
 from certificates.models import CompromisedKey
@@ -34,6 +35,6 @@ class CompromisedKeyAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description="certificate", ordering="certificate__common_name")
+    @admin.display(description=_("certificate"), ordering="certificate__common_name")
     def certificate_link(self, listed: CompromisedKey) -> str:
         return admin_link(listed.certificate)

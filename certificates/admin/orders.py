@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from certificates import selectors
 from certificates.admin.shared import ReadOnlyAdmin, ReadOnlyInline, RefundFilter
@@ -75,24 +77,28 @@ class OrderAdmin(ReadOnlyAdmin):
         orders = super().get_queryset(request).select_related("customer", "product__brand")
         return selectors.with_revocations_with_the_ca(orders)
 
-    @admin.display(description="refund due")
+    @admin.display(description=_("refund due"))
     def refund_due(self, order: Order) -> str:
         """What completing its revocations with the CA today would refund."""
         if not order.with_the_ca:
             return "-"
         due = selectors.refund_due(order, completed_on=timezone.localdate())
         count = len(order.with_the_ca)
-        return f"{format_money(due)} ({count} revocation{'s' if count > 1 else ''} with the CA)"
+        return ngettext(
+            "%(amount)s (%(count)s revocation with the CA)",
+            "%(amount)s (%(count)s revocations with the CA)",
+            count,
+        ) % {"amount": format_money(due), "count": count}
 
     # Amounts as the console writes them: with the currency, grouped ("$2,990.00").
-    @admin.display(description="unit price", ordering="unit_price")
+    @admin.display(description=_("unit price"), ordering="unit_price")
     def price_per_unit(self, order: Order) -> str:
         return format_money(order.unit_price)
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=_("amount"), ordering="amount")
     def amount_paid(self, order: Order) -> str:
         return format_money(order.amount)
 
-    @admin.display(description="refund amount", ordering="refund_amount")
+    @admin.display(description=_("refund amount"), ordering="refund_amount")
     def refund_made(self, order: Order) -> str:
         return format_money(order.refund_amount) if order.refund_amount else "-"

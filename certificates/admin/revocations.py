@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from certificates import selectors, services
 from certificates.admin.shared import (
@@ -55,7 +57,7 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
     ]
     date_hierarchy = "created_at"
     actions = ["complete", "reject"]
-    reject_question = (
+    reject_question = _(
         "Reject these revocation requests? Each certificate is issued again and its customer "
         "sees the reason."
     )
@@ -120,11 +122,11 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
         certificate = revocation.certificate
         return f"{certificate} ({certificate.owner}), {revocation.get_status_display()}"
 
-    @admin.display(description="certificate", ordering="certificate__common_name")
+    @admin.display(description=_("certificate"), ordering="certificate__common_name")
     def certificate_display(self, revocation: RevocationRequest) -> str:
         return domains_summary(revocation.certificate.domains) or str(revocation.certificate)
 
-    @admin.display(description="certificate")
+    @admin.display(description=_("certificate"))
     def certificate_link(self, revocation: RevocationRequest) -> str:
         return admin_link(revocation.certificate)
 
@@ -132,12 +134,12 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
     def serial(self, revocation: RevocationRequest) -> str:
         return serial_display(revocation.certificate.serial)
 
-    @admin.display(description="issued", ordering="first_issued_at")
+    @admin.display(description=_("issued"), ordering="first_issued_at")
     def issued_on(self, revocation: RevocationRequest):
         issued = revocation.first_issued_at
         return timezone.localdate(issued) if issued else "-"
 
-    @admin.display(description="due date", ordering="due_date")
+    @admin.display(description=_("due date"), ordering="due_date")
     def due(self, revocation: RevocationRequest):
         if revocation.due_date is None:
             return "-"
@@ -148,46 +150,56 @@ class RevocationRequestAdmin(CertificateColumns, DecisionAdmin):
             )
         return revocation.due_date
 
-    @admin.display(description="refund")
+    @admin.display(description=_("refund"))
     def refund(self, revocation: RevocationRequest) -> str:
         """What completing it means for the refund (certificates/refunds.py's rules)."""
         if revocation.status == RevocationStatus.COMPLETED:
             if revocation.refund_amount:
-                return f"Refunded {format_money(revocation.refund_amount)}"
-            return "None"
+                return gettext("Refunded %(amount)s") % {
+                    "amount": format_money(revocation.refund_amount)
+                }
+            return pgettext("refund", "None")
         if revocation.status in (RevocationStatus.REJECTED, RevocationStatus.CANCELLED):
-            return "None (not revoked)"
+            return gettext("None (not revoked)")
         refund = selectors.refund_on(
             certificate=revocation.certificate,
             completed_on=timezone.localdate(),
             first_issued_at=revocation.first_issued_at,
         )
         if refund.deadline is None:
-            return "None (no order)"
+            return gettext("None (no order)")
         if refund.amount:
-            return f"Full refund {format_money(refund.amount)} if completed by {refund.deadline}"
-        return f"None: the refund deadline was {refund.deadline}"
+            return gettext("Full refund %(amount)s if completed by %(deadline)s") % {
+                "amount": format_money(refund.amount),
+                "deadline": refund.deadline,
+            }
+        return gettext("None: the refund deadline was %(deadline)s") % {"deadline": refund.deadline}
 
     @admin.action(
-        description="Complete: revoke the certificate (and refund if due)", permissions=["change"]
+        description=_("Complete: revoke the certificate (and refund if due)"),
+        permissions=["change"],
     )
     def complete(self, request, queryset) -> None:
         def complete(revocation: RevocationRequest) -> str:
             done = services.complete_revocation(revocation=revocation, actor=request.user)
             if done.refund_amount:
-                return f"completed, refund {format_money(done.refund_amount)}"
-            return "completed, no refund (past the refund deadline)"
+                return gettext("completed, refund %(amount)s") % {
+                    "amount": format_money(done.refund_amount)
+                }
+            return gettext("completed, no refund (past the refund deadline)")
 
         self.decide_each(request, self.selected_rows(request, queryset), complete, verb="completed")
 
     @admin.action(
-        description="Reject with a reason (the certificate stays issued)", permissions=["change"]
+        description=_("Reject with a reason (the certificate stays issued)"), permissions=["change"]
     )
     def reject(self, request, queryset):
         def reject(revocation: RevocationRequest, reason: str) -> str:
             done = services.reject_revocation(
                 revocation=revocation, reason=reason, actor=request.user
             )
-            return f"rejected, the certificate is {done.certificate.get_status_display()} again"
+            return gettext("rejected, the certificate is %(status)s again") % {
+                "status": done.certificate.get_status_display()
+            }
 
         return self.reject_with_reason(request, self.selected_rows(request, queryset), reject)

@@ -2,6 +2,7 @@
 queues decided with actions, the certificate columns several lists show, and small helpers."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certificates import selectors
 from certificates.lifecycle import TransitionNotAllowed
@@ -59,22 +62,22 @@ def fieldset_fields(fieldsets: list) -> list[str]:
 class ReviewQueueFilter(admin.SimpleListFilter):
     """The list opens on the queue: OV/EV applications waiting for an operator."""
 
-    title = "queue"
+    title = _("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("all", "All applications")]
+        return [("all", _("All applications"))]
 
     def choices(self, changelist):
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Waiting for review",
+            "display": _("Waiting for review"),
         }
         yield {
             "selected": self.value() == "all",
             "query_string": changelist.get_query_string({self.parameter_name: "all"}),
-            "display": "All applications",
+            "display": _("All applications"),
         }
 
     def queryset(self, request, queryset):
@@ -87,7 +90,7 @@ class CertificateStatusFilter(admin.SimpleListFilter):
     """The status a customer sees: past its end date an issued certificate is expired,
     whether or not the batch job has run."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -100,11 +103,11 @@ class CertificateStatusFilter(admin.SimpleListFilter):
 
 
 class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted by the customer"
+    title = _("deleted by the customer")
     parameter_name = "deleted"
 
     def lookups(self, request, model_admin):
-        return [("no", "No"), ("yes", "Yes")]
+        return [("no", _("No")), ("yes", _("Yes"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -113,11 +116,11 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
+    title = _("overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -128,14 +131,14 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 class RefundFilter(admin.SimpleListFilter):
-    title = "refund"
+    title = _("refund")
     parameter_name = "refund"
 
     def lookups(self, request, model_admin):
         return [
-            ("made", "Refund made"),
-            ("none", "None"),
-            ("with_ca", "Revocation with the CA"),
+            ("made", _("Refund made")),
+            ("none", pgettext_lazy("refund", "None")),
+            ("with_ca", _("Revocation with the CA")),
         ]
 
     def queryset(self, request, queryset):
@@ -149,11 +152,11 @@ class RefundFilter(admin.SimpleListFilter):
 
 
 class ActorFilter(admin.SimpleListFilter):
-    title = "who"
+    title = _("who")
     parameter_name = "who"
 
     def lookups(self, request, model_admin):
-        return [("people", "People"), ("system", "The system (batch jobs)")]
+        return [("people", _("People")), ("system", _("The system (batch jobs)"))]
 
     def queryset(self, request, queryset):
         # build_event names the actor "system" when there is no signed-in user.
@@ -217,15 +220,15 @@ class CertificateColumns:
         super().__init_subclass__(**kwargs)
         path = cls.certificate_path
 
-        @admin.display(ordering=f"{path}owner__username")
+        @admin.display(description=_("customer"), ordering=f"{path}owner__username")
         def customer(self, row) -> str:
             return self.certificate_of(row).owner.get_username()
 
-        @admin.display(description="type", ordering=f"{path}validation_type")
+        @admin.display(description=_("type"), ordering=f"{path}validation_type")
         def validation_type(self, row) -> str:
             return self.certificate_of(row).validation_type
 
-        @admin.display(description="domains", ordering=cls.domains_ordering)
+        @admin.display(description=_("domains"), ordering=cls.domains_ordering)
         def domains_display(self, row) -> str:
             return domains_summary(row.domains)
 
@@ -238,7 +241,7 @@ class CertificateColumns:
             row = getattr(row, name)
         return row
 
-    @admin.display(description="domains")
+    @admin.display(description=_("domains"))
     def domain_list(self, row) -> str:
         return format_html_join("", '<div class="domain">{}</div>', ((d,) for d in row.domain_list))
 
@@ -246,9 +249,43 @@ class CertificateColumns:
 # --- Decisions: approve/reject applications, complete/reject revocations ----------------------
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The sentences reporting one kind of decision, whole, for each language."""
+
+    refused: str
+    summary: str
+    summary_with_refusals: str
+
+
+DECISIONS = {
+    "approved": Decision(
+        refused=_("%(row)s: not approved: %(reason)s"),
+        summary=_("%(done)s of %(total)s approved."),
+        summary_with_refusals=_(
+            "%(done)s of %(total)s approved; %(refused)s refused, each with its reason below."
+        ),
+    ),
+    "rejected": Decision(
+        refused=_("%(row)s: not rejected: %(reason)s"),
+        summary=_("%(done)s of %(total)s rejected."),
+        summary_with_refusals=_(
+            "%(done)s of %(total)s rejected; %(refused)s refused, each with its reason below."
+        ),
+    ),
+    "completed": Decision(
+        refused=_("%(row)s: not completed: %(reason)s"),
+        summary=_("%(done)s of %(total)s completed."),
+        summary_with_refusals=_(
+            "%(done)s of %(total)s completed; %(refused)s refused, each with its reason below."
+        ),
+    ),
+}
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label="Reason shown to the customer",
+        label=_("Reason shown to the customer"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
     )
@@ -293,22 +330,28 @@ class DecisionAdmin(admin.ModelAdmin):
     ) -> None:
         """Call `decide` on each row. Each call is one service call in its own transaction,
         so a refused row changes nothing and leaves the others done; every row is reported.
+        `verb` ("approved", "rejected", "completed") picks the sentences of DECISIONS.
         """
+        sentences = DECISIONS[verb]
         done, refused = [], []
         for row in rows:
             try:
                 outcome = decide(row)
             except REFUSALS as error:
-                refused.append(f"{self.describe(row)}: not {verb}: {refusal_message(error)}")
+                refused.append(
+                    sentences.refused
+                    % {"row": self.describe(row), "reason": refusal_message(error)}
+                )
             else:
-                done.append(f"{self.describe(row)}: {outcome}.")
+                done.append(
+                    _("%(row)s: %(outcome)s.") % {"row": self.describe(row), "outcome": outcome}
+                )
                 self.log_change(request, row, outcome)
         if len(done) + len(refused) > 1:
             level = messages.WARNING if refused else messages.SUCCESS
-            summary = f"{len(done)} of {len(done) + len(refused)} {verb}"
-            if refused:
-                summary += f"; {len(refused)} refused, each with its reason below"
-            self.message_user(request, summary + ".", level)
+            counts = {"done": len(done), "total": len(done) + len(refused), "refused": len(refused)}
+            summary = sentences.summary_with_refusals if refused else sentences.summary
+            self.message_user(request, summary % counts, level)
         for line in done:
             self.message_user(request, line, messages.SUCCESS)
         for line in refused:
@@ -330,7 +373,7 @@ class DecisionAdmin(admin.ModelAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Reject {self.model._meta.verbose_name_plural}",
+            "title": _("Reject %(rows)s") % {"rows": self.model._meta.verbose_name_plural},
             "question": self.reject_question,
             "form": form,
             "rows": [(row.pk, self.describe_for_reject(row)) for row in rows],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0022_crl_shards'),
+        ('certificates', '0023_translated_labels'),
     ]
 
     operations = [

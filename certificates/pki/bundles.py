@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from certificates.pki.errors import KeyMismatchError, PKIError
+from certificates.pki.i18n import N_, render
 from certificates.pki.parsing import (
     PrivateKey,
     certificate_matches_key,
@@ -54,7 +55,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 class BundleNeedsKeyError(PKIError):
-    default_message = (
+    default_message = N_(
         "This certificate was requested with your own CSR, so the console has no private key "
         "to put in a .pfx/.jks: download the Nginx, Apache or Other bundle and build the "
         "keystore with your key."
@@ -107,7 +108,7 @@ def build_bundle(
         raise BundleNeedsKeyError()
     if private_key is not None and not certificate_matches_key(certificate, private_key):
         raise KeyMismatchError(
-            "The private key does not match the certificate, so it can't go in the download."
+            N_("The private key does not match the certificate, so it can't go in the download.")
         )
     if password is None:
         password = generate_password()
@@ -246,22 +247,44 @@ def _jks(material: _Material) -> bytes:
 
 def _readme(server_type: str, material: _Material, files: Sequence[_File]) -> str:
     stem = material.stem
+    # In the active language: the reader's, when the console builds the zip for them.
+    server = render(_SERVER_NAMES[server_type], {})
     paragraphs = [
-        f"SSL certificate for {stem}: files for {_SERVER_NAMES[server_type]}",
-        "Files:\n" + "\n".join(f"    {file.name}" for file in files),
-        *(text.format(stem=stem) for text in _INSTRUCTIONS[server_type]),
+        render(
+            N_("SSL certificate for %(stem)s: files for %(server)s"),
+            {"stem": stem, "server": server},
+        ),
+        render(N_("Files:"), {}) + "\n" + "\n".join(f"    {file.name}" for file in files),
+        *(render(text, {}).format(stem=stem) for text in _INSTRUCTIONS[server_type]),
     ]
     if material.private_key is None:
         paragraphs.append(
-            f"{stem}.key is not in this zip: this certificate was requested with your own "
-            "CSR, so use the private key you generated together with that CSR in its place."
+            render(
+                N_(
+                    "%(stem)s.key is not in this zip: this certificate was requested with your "
+                    "own CSR, so use the private key you generated together with that CSR in its "
+                    "place."
+                ),
+                {"stem": stem},
+            )
         )
     elif server_type in KEYSTORE_SERVER_TYPES:
         paragraphs.append(
-            "Keep the keystores and the password secret: together they give away your private key."
+            render(
+                N_(
+                    "Keep the keystores and the password secret: together they give away your "
+                    "private key."
+                ),
+                {},
+            )
         )
     else:
-        paragraphs.append(f"Keep {stem}.key secret: anyone who has it can pose as your site.")
+        paragraphs.append(
+            render(
+                N_("Keep %(stem)s.key secret: anyone who has it can pose as your site."),
+                {"stem": stem},
+            )
+        )
     return "\n\n".join(_wrap(paragraph) for paragraph in paragraphs) + "\n"
 
 
@@ -276,54 +299,66 @@ _SERVER_NAMES = {
     "apache": "Apache",
     "tomcat": "Tomcat",
     "iis": "IIS",
-    "other": "other servers",
+    "other": N_("other servers"),
 }
 
 # Paragraphs are reflowed once the file names are filled in; indented lines are kept as is.
 _INSTRUCTIONS = {
     "nginx": (
-        "{stem}.pem holds your certificate followed by the intermediate certificates (the "
-        "full chain) and {stem}.key its private key. Copy both to the server, for example to "
-        "/etc/nginx/ssl/, and in the server block that listens on 443 with ssl set:",
+        N_(
+            "{stem}.pem holds your certificate followed by the intermediate certificates (the "
+            "full chain) and {stem}.key its private key. Copy both to the server, for example to "
+            "/etc/nginx/ssl/, and in the server block that listens on 443 with ssl set:"
+        ),
         "    ssl_certificate     /etc/nginx/ssl/{stem}.pem;\n"
         "    ssl_certificate_key /etc/nginx/ssl/{stem}.key;",
-        'Check the configuration with "nginx -t", then reload nginx.',
+        N_('Check the configuration with "nginx -t", then reload nginx.'),
     ),
     "apache": (
-        "{stem}_public.crt is your certificate, {stem}_chain.crt the intermediate "
-        "certificates and {stem}.key the private key. Copy them to the server and, in the "
-        "<VirtualHost *:443> of your site, point SSLCertificateFile at {stem}_public.crt, "
-        "SSLCertificateChainFile at {stem}_chain.crt and SSLCertificateKeyFile at {stem}.key. "
-        "(Apache 2.4.8 and later also accept the certificate and the chain together in the "
-        "SSLCertificateFile file, without SSLCertificateChainFile.) "
-        'Check with "apachectl configtest", then reload Apache.',
+        N_(
+            "{stem}_public.crt is your certificate, {stem}_chain.crt the intermediate "
+            "certificates and {stem}.key the private key. Copy them to the server and, in the "
+            "<VirtualHost *:443> of your site, point SSLCertificateFile at {stem}_public.crt, "
+            "SSLCertificateChainFile at {stem}_chain.crt and SSLCertificateKeyFile at {stem}.key. "
+            "(Apache 2.4.8 and later also accept the certificate and the chain together in the "
+            "SSLCertificateFile file, without SSLCertificateChainFile.) "
+            'Check with "apachectl configtest", then reload Apache.'
+        ),
     ),
     "tomcat": (
-        "The same private key and certificate chain come in two keystores: {stem}.pfx "
-        '(PKCS#12) and {stem}.jks (Java KeyStore, alias "tomcat"). Both use the same '
-        "password, which is in pfx-password.txt and again in jks-password.txt.",
-        "Copy one keystore to Tomcat's conf directory and, on the HTTPS Connector in "
-        "conf/server.xml, set keystoreFile to it, keystorePass to the password and "
-        "keystoreType to PKCS12 (for the .pfx) or JKS (for the .jks). In Tomcat 8.5 and "
-        "later, if you configure the <Certificate> element instead, the same settings are "
-        "called certificateKeystoreFile, certificateKeystorePassword and "
-        "certificateKeystoreType. Then restart Tomcat. If your Java can't open the .pfx, "
-        "use the .jks.",
+        N_(
+            "The same private key and certificate chain come in two keystores: {stem}.pfx "
+            '(PKCS#12) and {stem}.jks (Java KeyStore, alias "tomcat"). Both use the same '
+            "password, which is in pfx-password.txt and again in jks-password.txt."
+        ),
+        N_(
+            "Copy one keystore to Tomcat's conf directory and, on the HTTPS Connector in "
+            "conf/server.xml, set keystoreFile to it, keystorePass to the password and "
+            "keystoreType to PKCS12 (for the .pfx) or JKS (for the .jks). In Tomcat 8.5 and "
+            "later, if you configure the <Certificate> element instead, the same settings are "
+            "called certificateKeystoreFile, certificateKeystorePassword and "
+            "certificateKeystoreType. Then restart Tomcat. If your Java can't open the .pfx, "
+            "use the .jks."
+        ),
     ),
     "iis": (
-        "{stem}.pfx holds your certificate, the intermediate certificates and the private "
-        "key; its password is in pfx-password.txt. In IIS Manager select the server, open "
-        "Server Certificates, choose Import..., pick {stem}.pfx and enter the password. "
-        "Then, in your site's Bindings..., add or edit the https binding and select the "
-        "imported certificate. The .pfx is protected with AES-256, which Windows Server "
-        "2019 and later can import.",
+        N_(
+            "{stem}.pfx holds your certificate, the intermediate certificates and the private "
+            "key; its password is in pfx-password.txt. In IIS Manager select the server, open "
+            "Server Certificates, choose Import..., pick {stem}.pfx and enter the password. "
+            "Then, in your site's Bindings..., add or edit the https binding and select the "
+            "imported certificate. The .pfx is protected with AES-256, which Windows Server "
+            "2019 and later can import."
+        ),
     ),
     "other": (
-        "{stem}.pem is your certificate in PEM format, {stem}_chain.pem the intermediate "
-        "certificates, {stem}.der the certificate in binary DER format and {stem}.key the "
-        "private key (PKCS#8 PEM, not encrypted). Use the files your server's documentation "
-        "asks for. Most servers want the certificate followed by the chain in one file, "
-        "which you can make with:",
+        N_(
+            "{stem}.pem is your certificate in PEM format, {stem}_chain.pem the intermediate "
+            "certificates, {stem}.der the certificate in binary DER format and {stem}.key the "
+            "private key (PKCS#8 PEM, not encrypted). Use the files your server's documentation "
+            "asks for. Most servers want the certificate followed by the chain in one file, "
+            "which you can make with:"
+        ),
         "    cat {stem}.pem {stem}_chain.pem > fullchain.pem",
     ),
 }

@@ -37,6 +37,7 @@ from certificates.pki.csr import (
     validate_domains,
 )
 from certificates.pki.errors import InvalidDomainError, InvalidSubjectError
+from certificates.pki.i18n import N_, Message
 from certificates.pki.parsing import public_keys_match
 
 # A hard cap whatever the settings say: no CA/Browser Forum maximum since September 2020
@@ -452,7 +453,7 @@ def build_certificate(
     domains = validate_domains(domains)
     if validation_type == "EV" and any(domain.startswith("*.") for domain in domains):
         # EV Guidelines 9.8.1: an EV certificate names each host it covers.
-        raise InvalidDomainError("An EV certificate can't include wildcard domains.")
+        raise InvalidDomainError(N_("An EV certificate can't include wildcard domains."))
     check_subscriber_key(csr_public_key)
     subject_name = _subscriber_name(validation_type, subject, common_name_for(domains))
     not_before, not_after = _validity(now, validity_days, maximum=MAX_VALIDITY_DAYS)
@@ -559,48 +560,66 @@ def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectI
         )
     if subject is None:
         raise InvalidSubjectError(
-            f"An {validation_type} certificate needs the organization's details: "
-            "name, country and city."
+            N_(
+                "An %(validation_type)s certificate needs the organization's details: name, "
+                "country and city."
+            ),
+            validation_type=validation_type,
         )
     subject = tidy_subject(subject)
     # Each field's first problem is the one reported.
-    problems: dict[str, str] = {}
+    problems: dict[str, Message] = {}
     _check_text(
-        problems, "organization", subject.organization, "organization name", validation_type
+        problems,
+        "organization",
+        subject.organization,
+        Message(N_("organization name")),
+        validation_type,
     )
-    _check_country(problems, "country", subject.country, "country")
-    _check_text(problems, "state", subject.state, "state or province")
-    _check_text(problems, "city", subject.city, "city")
+    _check_country(problems, "country", subject.country, Message(N_("country")))
+    _check_text(problems, "state", subject.state, Message(N_("state or province")))
+    _check_text(problems, "city", subject.city, Message(N_("city")))
     if validation_type == "EV":
         if subject.business_category not in EV_BUSINESS_CATEGORIES:
-            problems["business_category"] = (
-                "An EV certificate needs the business category: one of "
-                f"{', '.join(EV_BUSINESS_CATEGORIES)}."
+            problems["business_category"] = Message(
+                N_("An EV certificate needs the business category: one of %(categories)s."),
+                categories=", ".join(EV_BUSINESS_CATEGORIES),
             )
         _check_country(
-            problems, "jurisdiction_country", subject.jurisdiction_country, "jurisdiction country"
+            problems,
+            "jurisdiction_country",
+            subject.jurisdiction_country,
+            Message(N_("jurisdiction country")),
         )
         # A PrintableString (EV Guidelines 9.2.5): stricter than the other name values.
         if subject.registration_number and not _PRINTABLE.match(subject.registration_number):
             problems.setdefault(
                 "registration_number",
-                "The registration number may contain only letters A-Z, digits, spaces and "
-                "' ( ) + , - . / : = ?",
+                Message(
+                    N_(
+                        "The registration number may contain only letters A-Z, digits, spaces "
+                        "and ' ( ) + , - . / : = ?"
+                    )
+                ),
             )
         _check_text(
             problems,
             "registration_number",
             subject.registration_number,
-            "registration number",
+            Message(N_("registration number")),
             "EV",
         )
         if not subject.city:
             problems.setdefault(
-                "city", "An EV certificate needs the city where the organization is."
+                "city", Message(N_("An EV certificate needs the city where the organization is."))
             )
     if not subject.state and not subject.city:
         problems.setdefault(
-            "city", f"An {validation_type} certificate needs the organization's city or state."
+            "city",
+            Message(
+                N_("An %(validation_type)s certificate needs the organization's city or state."),
+                validation_type=validation_type,
+            ),
         )
     if problems:
         raise InvalidSubjectError(problems=problems)
@@ -608,36 +627,57 @@ def check_subject(subject: SubjectInfo | None, validation_type: str) -> SubjectI
 
 
 def _check_text(
-    problems: dict[str, str], field: str, value: str, what: str, required_by: str = ""
+    problems: dict[str, Message],
+    field: str,
+    value: str,
+    what: Message | str,
+    required_by: str = "",
 ) -> None:
     """A name value: text X.520 allows within its upper bound, and not empty when
-    `required_by` (a type) needs it."""
+    `required_by` (a type) needs it. `what` names the value (a noun, shown in the message)."""
     problem = name_value_problem(value, what, max_length=UPPER_BOUNDS[field])
     if problem:
         problems.setdefault(field, problem)
     elif required_by and not value:
-        problems.setdefault(field, f"An {required_by} certificate needs the {what}.")
+        problems.setdefault(
+            field,
+            Message(
+                N_("An %(validation_type)s certificate needs the %(what)s."),
+                validation_type=required_by,
+                what=what,
+            ),
+        )
 
 
-def name_value_problem(value: str, what: str, *, max_length: int) -> str | None:
+def name_value_problem(value: str, what: Message | str, *, max_length: int) -> Message | None:
     """Why `value` can't be a name value in a certificate's subject, or None when it can.
 
     A DirectoryString (X.520) of printable text: letters and digits of any script, single
     spaces and ordinary punctuation; no control or invisible characters, no markup or other
     symbols, and more than punctuation alone (the Baseline Requirements, 7.1.4.3, forbid
-    values of metadata such as "." or "-").
+    values of metadata such as "." or "-"). `what` names the value in the message.
     """
     if len(value) > max_length:
-        return f"The {what} is too long for a certificate: at most {max_length} characters."
+        return Message(
+            N_("The %(what)s is too long for a certificate: at most %(max_length)s characters."),
+            what=what,
+            max_length=max_length,
+        )
     for character in value:
         if not _is_name_character(character):
             shown = character if character.isprintable() else f"U+{ord(character):04X}"
-            return (
-                f'The {what} can\'t contain "{shown}": use letters, digits, spaces and '
-                "' ( ) + , - . / : = ? & only."
+            return Message(
+                N_(
+                    'The %(what)s can\'t contain "%(character)s": use letters, digits, spaces '
+                    "and ' ( ) + , - . / : = ? & only."
+                ),
+                what=what,
+                character=shown,
             )
     if value and not any(character.isalnum() for character in value):
-        return f"The {what} must contain letters or digits, not only punctuation."
+        return Message(
+            N_("The %(what)s must contain letters or digits, not only punctuation."), what=what
+        )
     return None
 
 
@@ -651,10 +691,14 @@ def _is_name_character(character: str) -> bool:
     return unicodedata.category(character)[0] in "LMNP"
 
 
-def _check_country(problems: dict[str, str], field: str, code: str, what: str) -> None:
+def _check_country(problems: dict[str, Message], field: str, code: str, what: Message) -> None:
     if not (len(code) == 2 and code.isascii() and code.isalpha()):
         problems.setdefault(
-            field, f"The {what} must be a two-letter ISO 3166 code, such as US, DE or CN."
+            field,
+            Message(
+                N_("The %(what)s must be a two-letter ISO 3166 code, such as US, DE or CN."),
+                what=what,
+            ),
         )
 
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from certificates.pki.i18n import N_, render
+
 # The tags this CA understands (RFC 8659 4, RFC 9495 issuemail, and the contact tags of
 # the Baseline Requirements 3.2.2.4.13/14); an unknown tag with the critical flag refuses.
 KNOWN_TAGS = frozenset({"issue", "issuewild", "iodef", "issuemail", "contactemail", "contactphone"})
@@ -84,9 +86,12 @@ def refusal(
     identities = {identity.lower().rstrip(".") for identity in identities}
     for record in records:
         if record.critical and record.tag.lower() not in KNOWN_TAGS:
-            return (
-                f"The CAA record at {owner} ({record}) has the critical flag on a property "
-                f"this CA does not understand, so it may not issue for {domain}."
+            return render(
+                N_(
+                    "The CAA record at %(owner)s (%(record)s) has the critical flag on a property "
+                    "this CA does not understand, so it may not issue for %(domain)s."
+                ),
+                {"owner": owner, "record": record, "domain": domain},
             )
     wildcard = domain.startswith("*.")
     issuewild = [record for record in records if record.tag.lower() == "issuewild"]
@@ -102,13 +107,24 @@ def refusal(
         if _parameters_allow(value.parameters, account_uri, validation_method):
             return None
     names = " ".join(str(record) for record in relevant)
-    who = sorted(identities)[0] if identities else "this CA"
-    kind = "wildcard " if wildcard and issuewild else ""
-    return (
-        f"The CAA records at {owner} ({names}) do not allow this CA ({who}) to issue a "
-        f"{kind}certificate for {domain}. Add a CAA record such as {owner} CAA 0 "
-        f'{"issuewild" if wildcard and issuewild else "issue"} "{who}", or ask the domain\'s '
-        "owner to."
+    who = sorted(identities)[0] if identities else render(N_("this CA"), {})
+    params = {"owner": owner, "names": names, "who": who, "domain": domain}
+    if wildcard and issuewild:
+        return render(
+            N_(
+                "The CAA records at %(owner)s (%(names)s) do not allow this CA (%(who)s) to issue "
+                "a wildcard certificate for %(domain)s. Add a CAA record such as %(owner)s CAA 0 "
+                'issuewild "%(who)s", or ask the domain\'s owner to.'
+            ),
+            params,
+        )
+    return render(
+        N_(
+            "The CAA records at %(owner)s (%(names)s) do not allow this CA (%(who)s) to issue a "
+            'certificate for %(domain)s. Add a CAA record such as %(owner)s CAA 0 issue "%(who)s", '
+            "or ask the domain's owner to."
+        ),
+        params,
     )
 
 

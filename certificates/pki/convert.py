@@ -19,6 +19,7 @@ from certificates.pki.errors import (
     PKIError,
     WrongPasswordError,
 )
+from certificates.pki.i18n import N_
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
     CERTIFICATE_READ_ERRORS,
@@ -109,7 +110,7 @@ def convert_to_pem(
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not data.strip():
-        raise ConversionError("The file is empty.")
+        raise ConversionError(N_("The file is empty."))
     converters = {
         "pkcs12": _from_pkcs12,
         "pkcs7": _from_pkcs7,
@@ -125,7 +126,7 @@ def convert_to_pem(
         raise
     except PKIError as exc:
         # Parsing errors already say what is wrong; the converter only reports them.
-        raise ConversionError(exc.message) from None
+        raise ConversionError(exc.template, **exc.params) from None
 
 
 def _from_pkcs12(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
@@ -139,8 +140,10 @@ def _from_pkcs12(data: bytes, password: str | None, max_iterations: int) -> Conv
         # OpenSSL cannot tell a wrong password from a damaged file.
         if password is None:
             raise WrongPasswordError(
-                "Wrong password: this PKCS#12 (.pfx/.p12) file is password-protected. "
-                "Enter its password."
+                N_(
+                    "Wrong password: this PKCS#12 (.pfx/.p12) file is password-protected. Enter "
+                    "its password."
+                )
             ) from None
         raise WrongPasswordError() from None
     certificates = [p12.cert.certificate] if p12.cert else []
@@ -149,7 +152,7 @@ def _from_pkcs12(data: bytes, password: str | None, max_iterations: int) -> Conv
         # The certificate of the key first, then its chain (sort is stable).
         certificates.sort(key=lambda cert: not certificate_matches_key(cert, p12.key))
     if not certificates and p12.key is None:
-        raise ConversionError("The PKCS#12 (.pfx/.p12) file contains no certificate or key.")
+        raise ConversionError(N_("The PKCS#12 (.pfx/.p12) file contains no certificate or key."))
     return _result(certificates, p12.key)
 
 
@@ -164,7 +167,7 @@ def _from_pkcs7(data: bytes, password: str | None, max_iterations: int) -> Conve
             certificates += pkcs7.load_der_pkcs7_certificates(der)
         except CERTIFICATE_READ_ERRORS:
             raise ConversionError(
-                "The PKCS#7 (.p7b) file is damaged or contains no certificates."
+                N_("The PKCS#7 (.p7b) file is damaged or contains no certificates.")
             ) from None
     return _result(certificates, None)
 
@@ -182,7 +185,9 @@ def _load_der_private_key(
         return checked_private_key(partial(serialization.load_der_private_key, data, None))
     except TypeError:
         if password is None:
-            raise WrongPasswordError("The private key is encrypted. Enter its password.") from None
+            raise WrongPasswordError(
+                N_("The private key is encrypted. Enter its password.")
+            ) from None
     # Only PKCS#8 encrypts a DER key: read its iteration count before deriving anything.
     pbe.check_encrypted_private_key(data, max_iterations=max_iterations)
     try:
@@ -190,7 +195,7 @@ def _load_der_private_key(
             partial(serialization.load_der_private_key, data, password.encode("utf-8"))
         )
     except (ValueError, UnsupportedAlgorithm):
-        raise WrongPasswordError("Wrong password for the private key.") from None
+        raise WrongPasswordError(N_("Wrong password for the private key.")) from None
 
 
 def _from_pem(data: bytes, password: str | None, max_iterations: int) -> ConvertedPEM:
@@ -199,7 +204,9 @@ def _from_pem(data: bytes, password: str | None, max_iterations: int) -> Convert
     certificates = load_certificates(data) if has_certificates else []
     key_blocks = [block for block in blocks if block.is_private_key]
     if len(key_blocks) > 1:
-        raise ConversionError("The file contains more than one private key. Convert one at a time.")
+        raise ConversionError(
+            N_("The file contains more than one private key. Convert one at a time.")
+        )
     key = None
     if key_blocks:
         try:
@@ -209,12 +216,13 @@ def _from_pem(data: bytes, password: str | None, max_iterations: int) -> Convert
                 max_iterations=max_iterations,
             )
         except EncryptedKeyError as exc:
-            message = (
-                exc.message if password else "The private key is encrypted. Enter its password."
-            )
-            raise WrongPasswordError(message) from None
+            if password:
+                raise WrongPasswordError(exc.template, **exc.params) from None
+            raise WrongPasswordError(
+                N_("The private key is encrypted. Enter its password.")
+            ) from None
     if not certificates and key is None:
-        raise ConversionError("No certificate or private key was found in the PEM text.")
+        raise ConversionError(N_("No certificate or private key was found in the PEM text."))
     return _result(certificates, key)
 
 

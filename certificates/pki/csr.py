@@ -31,6 +31,7 @@ from certificates.pki.errors import (
     UnsupportedKeyError,
     WeakKeyError,
 )
+from certificates.pki.i18n import N_
 from certificates.pki.names import check_ip_address, check_issuable
 from certificates.pki.parsing import (
     CERTIFICATE_LABELS,
@@ -68,6 +69,7 @@ class KeyType(enum.StrEnum):
         member.curve = curve
         return member
 
+    # Names of keys: the same in every language.
     RSA_2048 = "rsa2048", "RSA 2048", 2048
     RSA_3072 = "rsa3072", "RSA 3072", 3072
     RSA_4096 = "rsa4096", "RSA 4096", 4096
@@ -108,7 +110,11 @@ def generate_private_key(key_type: str) -> SubscriberPrivateKey:
     """Make a new key of one of the KeyType values ("rsa2048", ..., "ecp384")."""
     if key_type not in KEY_TYPES:
         choices = ", ".join(KEY_TYPES.values())
-        raise UnsupportedKeyError(f'Unknown key type "{key_type}". Choose one of: {choices}.')
+        raise UnsupportedKeyError(
+            N_('Unknown key type "%(key_type)s". Choose one of: %(choices)s.'),
+            key_type=key_type,
+            choices=choices,
+        )
     return KeyType(key_type).generate()
 
 
@@ -118,10 +124,12 @@ def signature_hash(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> hashe
         try:
             return _CURVE_HASHES[key.curve.name]()
         except KeyError:
-            raise UnsupportedKeyError(f"The ECC curve {key.curve.name} is not supported.") from None
+            raise UnsupportedKeyError(
+                N_("The ECC curve %(name)s is not supported."), name=key.curve.name
+            ) from None
     if isinstance(key, rsa.RSAPrivateKey):
         return hashes.SHA256()
-    raise UnsupportedKeyError("Only RSA and ECC keys can sign certificates and requests.")
+    raise UnsupportedKeyError(N_("Only RSA and ECC keys can sign certificates and requests."))
 
 
 def check_subscriber_key(public_key: PublicKeyTypes) -> None:
@@ -135,9 +143,11 @@ def check_subscriber_key(public_key: PublicKeyTypes) -> None:
     """
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raise UnsupportedKeyError(
-            "Ed25519 keys can't be used in certificates from a certificate authority yet: "
-            "browsers accept only RSA and ECC keys there. Use RSA (2048 bits or more) or "
-            "ECC P-256 or P-384."
+            N_(
+                "Ed25519 keys can't be used in certificates from a certificate authority yet: "
+                "browsers accept only RSA and ECC keys there. Use RSA (2048 bits or more) or ECC "
+                "P-256 or P-384."
+            )
         )
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         _check_curve(public_key.curve.name)
@@ -161,37 +171,50 @@ FERMAT_ROUNDS = 300
 def _check_curve(curve: str) -> None:
     if curve == "secp521r1":
         raise UnsupportedKeyError(
-            "ECC P-521 keys are not accepted: Mozilla's root store policy (section 5.1) allows "
-            "only P-256 and P-384 in certificates browsers trust. Use ECC P-256 or P-384."
+            N_(
+                "ECC P-521 keys are not accepted: Mozilla's root store policy (section 5.1) allows "
+                "only P-256 and P-384 in certificates browsers trust. Use ECC P-256 or P-384."
+            )
         )
     if curve not in SUBSCRIBER_CURVES:
         raise UnsupportedKeyError(
-            f"The ECC curve {curve} is not supported. Use ECC P-256 or P-384."
+            N_("The ECC curve %(curve)s is not supported. Use ECC P-256 or P-384."), curve=curve
         )
 
 
 def _check_rsa(public_key: rsa.RSAPublicKey) -> None:
     if public_key.key_size % 8:
         raise UnsupportedKeyError(
-            f"The RSA key is {public_key.key_size} bits, which is not a whole number of "
-            "bytes. Use an RSA key of 2048, 3072 or 4096 bits."
+            N_(
+                "The RSA key is %(key_size)s bits, which is not a whole number of bytes. Use an "
+                "RSA key of 2048, 3072 or 4096 bits."
+            ),
+            key_size=public_key.key_size,
         )
     numbers = public_key.public_numbers()
     exponent = numbers.e
     if exponent % 2 == 0 or not _MIN_RSA_EXPONENT <= exponent <= _MAX_RSA_EXPONENT:
         raise WeakKeyError(
-            f"The RSA key's public exponent ({exponent}) is not safe: it must be odd and "
-            "between 65537 and 2^256-1. Generate a new key; tools use 65537 by default."
+            N_(
+                "The RSA key's public exponent (%(exponent)s) is not safe: it must be odd and "
+                "between 65537 and 2^256-1. Generate a new key; tools use 65537 by default."
+            ),
+            exponent=exponent,
         )
     if exponent != 65537:
         raise UnsupportedKeyError(
-            f"The RSA key's public exponent is {exponent}; this CA signs only keys with the "
-            "exponent 65537. Generate a new key; tools use 65537 by default."
+            N_(
+                "The RSA key's public exponent is %(exponent)s; this CA signs only keys with the "
+                "exponent 65537. Generate a new key; tools use 65537 by default."
+            ),
+            exponent=exponent,
         )
     if fermat_factor(numbers.n) is not None:
         raise WeakKeyError(
-            "The RSA key is broken: its two primes are so close together that anyone can "
-            "find them (Fermat's factorization). Generate a new key with a standard tool."
+            N_(
+                "The RSA key is broken: its two primes are so close together that anyone can find "
+                "them (Fermat's factorization). Generate a new key with a standard tool."
+            )
         )
 
 
@@ -224,12 +247,15 @@ def normalize_domain(text: str, *, allow_wildcard: bool = False) -> str:
     """
     value = text.strip().lower()
     if not value:
-        raise InvalidDomainError("Enter a domain name, for example www.example.com.")
+        raise InvalidDomainError(N_("Enter a domain name, for example www.example.com."))
     check_ip_address(value)
     if "://" in value or "/" in value:
         raise InvalidDomainError(
-            f'"{text.strip()}" is not a domain name. Enter the domain name only, without '
-            '"https://" or a path, for example www.example.com.'
+            N_(
+                '"%(text)s" is not a domain name. Enter the domain name only, without "https://" '
+                "or a path, for example www.example.com."
+            ),
+            text=text.strip(),
         )
     # A trailing dot is the DNS root; certificates leave it out.
     if value.endswith(".") and not value.endswith(".."):
@@ -238,14 +264,20 @@ def normalize_domain(text: str, *, allow_wildcard: bool = False) -> str:
     if wildcard:
         if not allow_wildcard:
             raise InvalidDomainError(
-                f'"{value}" is a wildcard domain. Wildcard domains are only allowed on a '
-                "wildcard certificate."
+                N_(
+                    '"%(value)s" is a wildcard domain. Wildcard domains are only allowed on a '
+                    "wildcard certificate."
+                ),
+                value=value,
             )
         value = value[2:]
     if "*" in value:
         raise InvalidDomainError(
-            f'"{text.strip()}" is not a valid domain name: "*" is only allowed as the whole '
-            "first label, as in *.example.com."
+            N_(
+                '"%(text)s" is not a valid domain name: "*" is only allowed as the whole first '
+                "label, as in *.example.com."
+            ),
+            text=text.strip(),
         )
     ascii_name = _to_ascii(value, text.strip())
     _check_dns_name(ascii_name, text.strip(), wildcard=wildcard)
@@ -264,8 +296,11 @@ def _to_ascii(value: str, shown: str) -> str:
         return idna.encode(value, uts46=True).decode("ascii")
     except idna.IDNAError:
         raise InvalidDomainError(
-            f'"{shown}" is not a valid internationalized domain name. Check its spelling; '
-            "each part between dots can be at most 63 characters once converted."
+            N_(
+                '"%(shown)s" is not a valid internationalized domain name. Check its spelling; '
+                "each part between dots can be at most 63 characters once converted."
+            ),
+            shown=shown,
         ) from None
 
 
@@ -273,47 +308,71 @@ def _check_dns_name(name: str, shown: str, *, wildcard: bool) -> None:
     full_length = len(name) + (2 if wildcard else 0)
     if full_length > MAX_DOMAIN_LENGTH:
         raise InvalidDomainError(
-            f'"{shown}" is too long: a domain name has at most {MAX_DOMAIN_LENGTH} characters.'
+            N_('"%(shown)s" is too long: a domain name has at most %(maximum)s characters.'),
+            shown=shown,
+            maximum=MAX_DOMAIN_LENGTH,
         )
     labels = name.split(".")
     # "*.com" has the labels of a name; check_issuable refuses it as a public suffix.
     if len(labels) < 2 and not wildcard:
         raise InvalidDomainError(
-            f'"{shown}" is not a complete domain name. Enter a name such as example.com or '
-            "www.example.com."
+            N_(
+                '"%(shown)s" is not a complete domain name. Enter a name such as example.com or '
+                "www.example.com."
+            ),
+            shown=shown,
         )
     for label in labels:
         _check_label(label, shown)
     if labels[-1].isdigit():
         raise InvalidDomainError(
-            f'"{shown}" looks like an IP address. Certificates here are for domain names only.'
+            N_(
+                '"%(shown)s" looks like an IP address. Certificates here are for domain names only.'
+            ),
+            shown=shown,
         )
 
 
 def _check_label(label: str, shown: str) -> None:
     if not label:
-        raise InvalidDomainError(f'"{shown}" is not a valid domain name: it has an empty part.')
+        raise InvalidDomainError(
+            N_('"%(shown)s" is not a valid domain name: it has an empty part.'), shown=shown
+        )
     if len(label) > MAX_LABEL_LENGTH:
         raise InvalidDomainError(
-            f'"{shown}" is not a valid domain name: each part between dots can be at most '
-            f"{MAX_LABEL_LENGTH} characters."
+            N_(
+                '"%(shown)s" is not a valid domain name: each part between dots can be at most '
+                "%(maximum)s characters."
+            ),
+            shown=shown,
+            maximum=MAX_LABEL_LENGTH,
         )
     if "_" in label:
         raise InvalidDomainError(
-            f'"{shown}" is not a valid domain name: underscores are not allowed in the '
-            "domain names of a certificate."
+            N_(
+                '"%(shown)s" is not a valid domain name: underscores are not allowed in the domain '
+                "names of a certificate."
+            ),
+            shown=shown,
         )
     if label.startswith("-") or label.endswith("-"):
         raise InvalidDomainError(
-            f'"{shown}" is not a valid domain name: a part can\'t start or end with a hyphen.'
+            N_('"%(shown)s" is not a valid domain name: a part can\'t start or end with a hyphen.'),
+            shown=shown,
         )
     if not _LDH_LABEL.match(label):
         raise InvalidDomainError(
-            f'"{shown}" is not a valid domain name: use only letters, digits, hyphens and dots.'
+            N_(
+                '"%(shown)s" is not a valid domain name: use only letters, digits, hyphens and '
+                "dots."
+            ),
+            shown=shown,
         )
     if label.startswith("xn--") and not _is_valid_a_label(label):
         raise InvalidDomainError(
-            f'"{shown}" is not a valid domain name: "{label}" is not valid punycode.'
+            N_('"%(shown)s" is not a valid domain name: "%(label)s" is not valid punycode.'),
+            shown=shown,
+            label=label,
         )
 
 
@@ -334,16 +393,20 @@ def validate_domains(domains: Sequence[str]) -> tuple[str, ...]:
     if isinstance(domains, str):
         raise TypeError("domains must be a sequence of domain names, not one string")
     if not domains:
-        raise InvalidDomainError("Enter at least one domain name.")
+        raise InvalidDomainError(N_("Enter at least one domain name."))
     for domain in domains:
         if normalize_domain(domain, allow_wildcard=True) != domain:
             raise InvalidDomainError(
-                f'"{domain}" is not in its normalized form '
-                f'("{normalize_domain(domain, allow_wildcard=True)}").'
+                N_('"%(domain)s" is not in its normalized form ("%(normalized)s").'),
+                domain=domain,
+                normalized=normalize_domain(domain, allow_wildcard=True),
             )
     duplicates = sorted({domain for domain in domains if domains.count(domain) > 1})
     if duplicates:
-        raise InvalidDomainError(f"Each domain can be named only once: {', '.join(duplicates)}.")
+        raise InvalidDomainError(
+            N_("Each domain can be named only once: %(duplicates)s."),
+            duplicates=", ".join(duplicates),
+        )
     return tuple(domains)
 
 
@@ -389,7 +452,8 @@ def load_csr(pem: str | bytes) -> x509.CertificateSigningRequest:
         raise InvalidCSRError(_no_csr_message({block.label for block in blocks}))
     if len(csr_bodies) > 1:
         raise InvalidCSRError(
-            f"The text contains {len(csr_bodies)} CSRs. Paste only the CSR for this certificate."
+            N_("The text contains %(count)s CSRs. Paste only the CSR for this certificate."),
+            count=len(csr_bodies),
         )
     block = next(block for block in blocks if block.body == csr_bodies[0])
     try:
@@ -399,7 +463,7 @@ def load_csr(pem: str | bytes) -> x509.CertificateSigningRequest:
     return _parse_csr_der(der)
 
 
-_DAMAGED_CSR = (
+_DAMAGED_CSR = N_(
     "The CSR is damaged: the text between its BEGIN and END lines is not a valid request. "
     "Copy it again from the file your server or tool created."
 )
@@ -407,12 +471,12 @@ _DAMAGED_CSR = (
 
 def _no_csr_message(labels: set[str]) -> str:
     if labels & CERTIFICATE_LABELS:
-        return (
+        return N_(
             "This is a certificate, not a certificate signing request (CSR). Paste the CSR: "
             "it starts with -----BEGIN CERTIFICATE REQUEST-----."
         )
     if any(label.endswith("PRIVATE KEY") for label in labels):
-        return (
+        return N_(
             "This is a private key, not a certificate signing request (CSR). Never share your "
             "private key; paste the CSR: it starts with -----BEGIN CERTIFICATE REQUEST-----."
         )
@@ -451,8 +515,10 @@ def csr_public_key(csr: x509.CertificateSigningRequest) -> PublicKeyTypes:
         return csr.public_key()
     except (ValueError, UnsupportedAlgorithm):
         raise UnsupportedKeyError(
-            "The CSR's key is of a type that is not supported. Use an RSA (2048 bits or more) "
-            "or ECC (P-256 or P-384) key."
+            N_(
+                "The CSR's key is of a type that is not supported. Use an RSA (2048 bits or more) "
+                "or ECC (P-256 or P-384) key."
+            )
         ) from None
 
 
@@ -529,14 +595,19 @@ def read_possession_proof(pem: str | bytes) -> PossessionProof:
         or public_key.public_numbers().e > MAX_RSA_PUBLIC_EXPONENT
     ):
         raise UnsupportedKeyError(
-            f"The CSR's RSA key is larger than any this console certifies (at most "
-            f"{MAX_RSA_KEY_SIZE} bits, exponent below 2^32): no certificate here has it."
+            N_(
+                "The CSR's RSA key is larger than any this console certifies (at most "
+                "%(maximum)s bits, exponent below 2^32): no certificate here has it."
+            ),
+            maximum=MAX_RSA_KEY_SIZE,
         )
     if not _signature_is_valid(request):
         raise CSRSignatureError(
-            "The CSR's signature does not verify with the public key in it: it was not signed "
-            "by that key's private key, or it was changed after signing. Make the CSR again "
-            "with the compromised key and paste it unchanged."
+            N_(
+                "The CSR's signature does not verify with the public key in it: it was not signed "
+                "by that key's private key, or it was changed after signing. Make the CSR again "
+                "with the compromised key and paste it unchanged."
+            )
         )
     names = request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return PossessionProof(

@@ -14,6 +14,7 @@ import ipaddress
 from publicsuffixlist import PublicSuffixList
 
 from certificates.pki.errors import InvalidDomainError
+from certificates.pki.i18n import N_
 
 # Top-level names that never belong to a registrant, so no CA may certify names under them:
 # IANA's "Special-Use Domain Names" registry (RFC 6761 section 6: test, localhost, invalid,
@@ -52,7 +53,8 @@ def check_ip_address(text: str) -> None:
     except ValueError:
         return
     raise InvalidDomainError(
-        f'"{text.strip()}" is an IP address. Certificates here are for domain names only.'
+        N_('"%(text)s" is an IP address. Certificates here are for domain names only.'),
+        text=text.strip(),
     )
 
 
@@ -66,17 +68,29 @@ def check_issuable(name: str) -> None:
     top_level = base.rsplit(".", 1)[-1]
     if top_level in SPECIAL_USE_TOP_LEVEL_NAMES:
         raise InvalidDomainError(
-            f'"{name}" is under ".{top_level}", a reserved name that is not on the public '
-            "internet, so no public certificate authority can issue for it."
+            N_(
+                '"%(name)s" is under ".%(top_level)s", a reserved name that is not on the public '
+                "internet, so no public certificate authority can issue for it."
+            ),
+            name=name,
+            top_level=top_level,
         )
     suffixes = _public_suffixes()
     if suffixes.publicsuffix(base) is None:
         raise InvalidDomainError(
-            f'"{name}" does not end in a known top-level domain (".{top_level}"). Check its '
-            "spelling."
+            N_(
+                '"%(name)s" does not end in a known top-level domain (".%(top_level)s"). Check its '
+                "spelling."
+            ),
+            name=name,
+            top_level=top_level,
         )
     if wildcard and suffixes.is_public(base):
         raise InvalidDomainError(
-            f'"{name}" is a wildcard on "{base}", a public suffix under which anyone can '
-            "register names. A wildcard must be on a domain you own, as in *.example.com."
+            N_(
+                '"%(name)s" is a wildcard on "%(base)s", a public suffix under which anyone can '
+                "register names. A wildcard must be on a domain you own, as in *.example.com."
+            ),
+            name=name,
+            base=base,
         )

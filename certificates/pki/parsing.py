@@ -35,6 +35,7 @@ from certificates.pki.errors import (
     UnsupportedKeyError,
     WeakKeyError,
 )
+from certificates.pki.i18n import N_, Message
 
 # The private keys we accept for TLS certificates.
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -112,7 +113,7 @@ class PEMBlock:
         try:
             return base64.b64decode(self.body, validate=True)
         except (binascii.Error, ValueError):
-            raise DamagedPEMError(_damaged_message(self.label)) from None
+            raise _damaged(self.label) from None
 
     def to_pem(self) -> str:
         """Return the block as clean PEM text (LF line ends, 64-character lines)."""
@@ -135,8 +136,10 @@ def split_pem(text: str | bytes) -> list[PEMBlock]:
     blocks = [_make_block(match) for match in _PEM_BLOCK.finditer(text)]
     if len(_PEM_BEGIN.findall(text)) > len(blocks):
         raise DamagedPEMError(
-            "A PEM block has a BEGIN line without a matching END line; the text may have been "
-            "cut off. Copy it again from the original file, including the BEGIN and END lines."
+            N_(
+                "A PEM block has a BEGIN line without a matching END line; the text may have been "
+                "cut off. Copy it again from the original file, including the BEGIN and END lines."
+            )
         )
     return blocks
 
@@ -184,27 +187,43 @@ def _not_pem_error(data: bytes) -> NotPEMError:
     fmt = detect_format(data)
     if fmt == "pkcs12":
         return NotPEMError(
-            "This looks like a PKCS#12 (.pfx/.p12) file, not PEM text. Convert it to PEM first "
-            "with the converter (you will need the file's password)."
+            N_(
+                "This looks like a PKCS#12 (.pfx/.p12) file, not PEM text. Convert it to PEM first "
+                "with the converter (you will need the file's password)."
+            )
         )
     if fmt == "pkcs7":
         return NotPEMError(
-            "This looks like a PKCS#7 (.p7b) file, not PEM text. "
-            "Convert it to PEM first with the converter."
+            N_(
+                "This looks like a PKCS#7 (.p7b) file, not PEM text. Convert it to PEM first with "
+                "the converter."
+            )
         )
     if fmt == "der":
         return NotPEMError(
-            "This looks like a binary DER file, not PEM text. "
-            "Convert it to PEM first with the converter."
+            N_(
+                "This looks like a binary DER file, not PEM text. Convert it to PEM first with the "
+                "converter."
+            )
         )
     return NotPEMError()
 
 
-def _damaged_message(label: str) -> str:
-    what = "certificate" if label in CERTIFICATE_LABELS else label.lower()
-    return (
-        f"The {what} block is damaged: the text between its BEGIN and END lines is not valid. "
-        "Copy it again from the original file."
+def _damaged(label: str) -> DamagedPEMError:
+    """The error for a damaged PEM block of this label."""
+    if label in CERTIFICATE_LABELS:
+        return DamagedPEMError(
+            N_(
+                "The certificate block is damaged: the text between its BEGIN and END lines is "
+                "not valid. Copy it again from the original file."
+            )
+        )
+    return DamagedPEMError(
+        N_(
+            "The %(label)s block is damaged: the text between its BEGIN and END lines is not "
+            "valid. Copy it again from the original file."
+        ),
+        label=label.lower(),
     )
 
 
@@ -223,23 +242,29 @@ def load_certificates(text: str | bytes) -> list[x509.Certificate]:
         return certificates
     if "CERTIFICATE REQUEST" in labels or "NEW CERTIFICATE REQUEST" in labels:
         raise NoCertificateError(
-            "This is a certificate signing request (CSR), not a certificate. Paste the "
-            "certificate that the certificate authority issued for it."
+            N_(
+                "This is a certificate signing request (CSR), not a certificate. Paste the "
+                "certificate that the certificate authority issued for it."
+            )
         )
     if "PKCS7" in labels:
         raise NotPEMError(
-            "This is a PKCS#7 (.p7b) certificate bundle. "
-            "Convert it to PEM first with the converter."
+            N_(
+                "This is a PKCS#7 (.p7b) certificate bundle. Convert it to PEM first with the "
+                "converter."
+            )
         )
     if any(block.is_private_key for block in blocks):
         raise NoCertificateError(
-            "This is a private key, not a certificate. Paste the certificate: "
-            "it starts with -----BEGIN CERTIFICATE-----."
+            N_(
+                "This is a private key, not a certificate. Paste the certificate: it starts with "
+                "-----BEGIN CERTIFICATE-----."
+            )
         )
     raise NoCertificateError()
 
 
-TRUSTED_CERTIFICATE_MESSAGE = (
+TRUSTED_CERTIFICATE_MESSAGE = N_(
     'This is an OpenSSL "TRUSTED CERTIFICATE" (-----BEGIN TRUSTED CERTIFICATE-----): a '
     "certificate with trust settings for a trust store, not one for a server. Write it out as "
     "a plain certificate (openssl x509 -in file.pem -out certificate.pem) and upload that."
@@ -254,7 +279,7 @@ def _load_certificate_block(block: PEMBlock) -> x509.Certificate:
         cert.subject.rfc4514_string()
         cert.issuer.rfc4514_string()
     except CERTIFICATE_READ_ERRORS:
-        raise DamagedPEMError(_damaged_message(block.label)) from None
+        raise _damaged(block.label) from None
     _extensions(cert)
     return cert
 
@@ -277,14 +302,19 @@ def load_private_key(text: str | bytes) -> PrivateKey:
     if not key_blocks:
         if any(block.label in CERTIFICATE_LABELS for block in blocks):
             raise NoKeyError(
-                "This is a certificate, not a private key. Paste the private key: it starts "
-                "with -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+                N_(
+                    "This is a certificate, not a private key. Paste the private key: it starts "
+                    "with -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+                )
             )
         raise NoKeyError()
     if len(key_blocks) > 1:
         raise MultipleKeysError(
-            f"The text contains {len(key_blocks)} private keys. Upload only the private key "
-            "of this certificate."
+            N_(
+                "The text contains %(count)s private keys. Upload only the private key of "
+                "this certificate."
+            ),
+            count=len(key_blocks),
         )
     key = load_private_key_block(key_blocks[0])
     check_key_strength(key.public_key())
@@ -304,8 +334,10 @@ def load_private_key_block(
     """
     if block.label == "OPENSSH PRIVATE KEY":
         raise UnsupportedKeyError(
-            "This is an OpenSSH key. Upload a PEM private key: it starts with "
-            "-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+            N_(
+                "This is an OpenSSH key. Upload a PEM private key: it starts with -----BEGIN "
+                "PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----."
+            )
         )
     if not block.is_encrypted:
         password = None
@@ -327,14 +359,16 @@ def load_private_key_block(
         # cryptography reports explicit curves only in its message; anything else is damage.
         if "explicit parameters are unsupported" in str(exc):
             raise UnsupportedKeyError(
-                "This ECC key uses explicit curve parameters. Use a key on a named curve "
-                "(P-256, P-384 or P-521)."
+                N_(
+                    "This ECC key uses explicit curve parameters. Use a key on a named curve "
+                    "(P-256, P-384 or P-521)."
+                )
             ) from None
         if password is not None:
-            raise EncryptedKeyError("The password of the private key is wrong.") from None
-        raise DamagedPEMError(_damaged_message(block.label)) from None
+            raise EncryptedKeyError(N_("The password of the private key is wrong.")) from None
+        raise _damaged(block.label) from None
     if not isinstance(key, PrivateKey):
-        raise UnsupportedKeyError(_unsupported_key_message(key))
+        raise UnsupportedKeyError(_UNSUPPORTED_KEY, key_type=_key_type_name(key))
     return key
 
 
@@ -360,9 +394,13 @@ def checked_private_key(load: Callable[..., PrivateKeyTypes]) -> PrivateKeyTypes
 def check_rsa_private_key_size(key_size: int) -> None:
     if key_size > MAX_RSA_PRIVATE_KEY_SIZE:
         raise UnsupportedKeyError(
-            f"The RSA key is {key_size} bits; the console accepts RSA keys of at most "
-            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits. Use an RSA key of 2048 to "
-            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits or an ECC key."
+            N_(
+                "The RSA key is %(key_size)s bits; the console accepts RSA keys of at most "
+                "%(maximum)s bits. Use an RSA key of 2048 to "
+                "%(maximum)s bits or an ECC key."
+            ),
+            key_size=key_size,
+            maximum=MAX_RSA_PRIVATE_KEY_SIZE,
         )
 
 
@@ -384,11 +422,10 @@ def _unique(blocks: Iterable[PEMBlock]) -> list[PEMBlock]:
     return list(unique.values())
 
 
-def _unsupported_key_message(key: object) -> str:
-    return (
-        f"This is a {_key_type_name(key)} key, which is not supported. Use an RSA "
-        "(2048 bits or more), ECC (P-256, P-384 or P-521) or Ed25519 key."
-    )
+_UNSUPPORTED_KEY = N_(
+    "This is a %(key_type)s key, which is not supported. Use an RSA "
+    "(2048 bits or more), ECC (P-256, P-384 or P-521) or Ed25519 key."
+)
 
 
 def _key_type_name(key: object) -> str:
@@ -407,11 +444,11 @@ def check_key_strength(public_key: PublicKeyTypes) -> None:
     elif isinstance(public_key, ec.EllipticCurvePublicKey):
         if public_key.curve.name not in SUPPORTED_EC_CURVES:
             raise UnsupportedKeyError(
-                f"The ECC curve {public_key.curve.name} is not supported. "
-                "Use P-256, P-384 or P-521."
+                N_("The ECC curve %(name)s is not supported. Use P-256, P-384 or P-521."),
+                name=public_key.curve.name,
             )
     elif not isinstance(public_key, ed25519.Ed25519PublicKey):
-        raise UnsupportedKeyError(_unsupported_key_message(public_key))
+        raise UnsupportedKeyError(_UNSUPPORTED_KEY, key_type=_key_type_name(public_key))
 
 
 def public_keys_match(a: KeyLike, b: KeyLike) -> bool:
@@ -515,8 +552,10 @@ def _extensions(cert: x509.Certificate) -> x509.Extensions:
         return cert.extensions
     except CERTIFICATE_READ_ERRORS:
         raise PKIError(
-            "The certificate has an extension that cannot be read. "
-            "Check that it was issued by a standard certificate authority."
+            N_(
+                "The certificate has an extension that cannot be read. Check that it was issued by "
+                "a standard certificate authority."
+            )
         ) from None
 
 
@@ -636,9 +675,12 @@ def check_server_certificate(cert: x509.Certificate) -> None:
     basic_constraints = _extension(cert, x509.BasicConstraints)
     if basic_constraints is not None and basic_constraints.ca:
         raise NotAServerCertificateError(
-            f'"{_display_name(cert)}" is a CA certificate (basicConstraints CA:TRUE): it signs '
-            "other certificates, and a server can't present it as its own. Upload the server "
-            "certificate the CA issued you, with this one in its chain."
+            N_(
+                '"%(cert)s" is a CA certificate (basicConstraints CA:TRUE): it signs other '
+                "certificates, and a server can't present it as its own. Upload the server "
+                "certificate the CA issued you, with this one in its chain."
+            ),
+            cert=_display_name(cert),
         )
     san = _extension(cert, x509.SubjectAlternativeName)
     for entry in san or ():
@@ -648,52 +690,66 @@ def check_server_certificate(cert: x509.Certificate) -> None:
             problem = _dns_name_problem(entry.value)
             if problem:
                 raise NotAServerCertificateError(
-                    f'The certificate\'s subject alternative name "{entry.value}" is not a valid '
-                    f"DNS name: {problem}. A server certificate names only DNS names and IP "
-                    "addresses."
+                    N_(
+                        'The certificate\'s subject alternative name "%(value)s" is not a '
+                        "valid DNS name: %(problem)s. A server certificate names only DNS names "
+                        "and IP addresses."
+                    ),
+                    value=entry.value,
+                    problem=problem,
                 )
             continue
         raise NotAServerCertificateError(
-            f"The certificate's subject alternative name {_describe_general_name(entry)} is "
-            "neither a DNS name nor an IP address: a server certificate names only those."
+            N_(
+                "The certificate's subject alternative name %(entry)s is neither a DNS name nor an "
+                "IP address: a server certificate names only those."
+            ),
+            entry=_describe_general_name(entry),
         )
 
 
-def _dns_name_problem(name: str) -> str | None:
+def _dns_name_problem(name: str) -> Message | None:
     """Why a dNSName is not in the preferred name syntax (RFC 5280 4.2.1.6, with the
     Baseline Requirements' wildcard), or None."""
     if not name.isascii() or not name.isprintable():
-        return "it has characters other than letters, digits and hyphens (IDNs are written xn--)"
+        return Message(
+            N_("it has characters other than letters, digits and hyphens (IDNs are written xn--)")
+        )
     if len(name) > 253:
-        return "it is longer than 253 characters"
+        return Message(N_("it is longer than 253 characters"))
     labels = name.split(".")
     if labels[0] == "*":
         labels = labels[1:]
         if not labels:
-            return "a wildcard needs a domain after *."
+            return Message(N_("a wildcard needs a domain after *."))
     for label in labels:
         if not label:
-            return "it has an empty label (two dots in a row, or a dot at an end)"
+            return Message(N_("it has an empty label (two dots in a row, or a dot at an end)"))
         if len(label) > 63:
-            return f'its label "{label[:20]}..." is longer than 63 characters'
+            return Message(
+                N_('its label "%(label)s..." is longer than 63 characters'), label=label[:20]
+            )
         if "*" in label:
-            return "a wildcard may only be the whole first label (*.example.com)"
+            return Message(N_("a wildcard may only be the whole first label (*.example.com)"))
         if not all(c.isalnum() or c == "-" for c in label):
-            return f'its label "{label}" has characters other than letters, digits and hyphens'
+            return Message(
+                N_('its label "%(label)s" has characters other than letters, digits and hyphens'),
+                label=label,
+            )
         if label.startswith("-") or label.endswith("-"):
-            return f'its label "{label}" starts or ends with a hyphen'
+            return Message(N_('its label "%(label)s" starts or ends with a hyphen'), label=label)
     return None
 
 
-def _describe_general_name(entry: x509.GeneralName) -> str:
+def _describe_general_name(entry: x509.GeneralName) -> Message:
     kinds = {
-        x509.RFC822Name: "email address",
-        x509.UniformResourceIdentifier: "URI",
-        x509.DirectoryName: "directory name",
-        x509.RegisteredID: "registered ID",
-        x509.OtherName: "other name",
+        x509.RFC822Name: Message(N_("email address")),
+        x509.UniformResourceIdentifier: Message(N_("URI")),
+        x509.DirectoryName: Message(N_("directory name")),
+        x509.RegisteredID: Message(N_("registered ID")),
+        x509.OtherName: Message(N_("other name")),
     }
-    kind = kinds.get(type(entry), "entry")
+    kind = kinds.get(type(entry), Message(N_("entry")))
     value = entry.value
     if isinstance(entry, x509.DirectoryName):
         value = entry.value.rfc4514_string()
@@ -701,16 +757,20 @@ def _describe_general_name(entry: x509.GeneralName) -> str:
         value = entry.type_id.dotted_string
     elif isinstance(entry, x509.RegisteredID):
         value = entry.value.dotted_string
-    return f'"{value}" ({kind})'
+    return Message(N_('"%(value)s" (%(kind)s)'), value=value, kind=kind)
 
 
 def check_chain_bounds(certificates: Sequence[x509.Certificate]) -> None:
     """Refuse a file too costly to build a chain from, before any signature is checked."""
     if len(certificates) > MAX_CHAIN_CERTIFICATES:
         raise BrokenChainError(
-            f"The file contains {len(certificates)} certificates; the console accepts at most "
-            f"{MAX_CHAIN_CERTIFICATES}: the certificate and its chain (usually two or three "
-            "intermediate certificates). Remove the others."
+            N_(
+                "The file contains %(count)s certificates; the console accepts at most "
+                "%(maximum)s: the certificate and its chain (usually two or three "
+                "intermediate certificates). Remove the others."
+            ),
+            count=len(certificates),
+            maximum=MAX_CHAIN_CERTIFICATES,
         )
     for cert in certificates:
         _check_rsa_public_key(cert)
@@ -726,14 +786,22 @@ def _check_rsa_public_key(cert: x509.Certificate) -> None:
     exponent = key.public_numbers().e
     if key.key_size > MAX_RSA_KEY_SIZE:
         raise UnsupportedKeyError(
-            f'The certificate "{_display_name(cert)}" has an RSA key of {key.key_size} bits; '
-            f"the console accepts RSA keys of at most {MAX_RSA_KEY_SIZE} bits."
+            N_(
+                'The certificate "%(cert)s" has an RSA key of %(key_size)s bits; the console '
+                "accepts RSA keys of at most %(maximum)s bits."
+            ),
+            cert=_display_name(cert),
+            key_size=key.key_size,
+            maximum=MAX_RSA_KEY_SIZE,
         )
     if exponent % 2 == 0 or not 3 <= exponent <= MAX_RSA_PUBLIC_EXPONENT:
         raise UnsupportedKeyError(
-            f'The certificate "{_display_name(cert)}" has an RSA key with an unusual public '
-            "exponent, which the console does not accept: it must be odd and below 2^32 "
-            "(certificate authorities use 65537)."
+            N_(
+                'The certificate "%(cert)s" has an RSA key with an unusual public exponent, which '
+                "the console does not accept: it must be odd and below 2^32 (certificate "
+                "authorities use 65537)."
+            ),
+            cert=_display_name(cert),
         )
 
 
@@ -751,8 +819,12 @@ def _find_leaf(certificates: Sequence[x509.Certificate], key: PrivateKey) -> x50
     if len(matches) > 1:
         names = ", ".join(f'"{_display_name(cert)}"' for cert in matches)
         raise BrokenChainError(
-            f"The file contains {len(matches)} certificates for this private key ({names}). "
-            "Keep only the certificate you want to upload and its chain."
+            N_(
+                "The file contains %(count)s certificates for this private key (%(names)s). Keep "
+                "only the certificate you want to upload and its chain."
+            ),
+            count=len(matches),
+            names=names,
         )
     return matches[0]
 
@@ -770,30 +842,46 @@ def _build_chain(
         issuer = next((cert for cert in candidates if _signed_by(current, cert)), None)
         if issuer is None:
             raise BrokenChainError(
-                f'The certificate "{_display_name(current)}" was not signed by '
-                f'"{_display_name(candidates[0])}", although it names it as its issuer. '
-                "The intermediate certificate may belong to a different certificate authority: "
-                "download the chain again from the authority that issued your certificate."
+                N_(
+                    'The certificate "%(current)s" was not signed by "%(candidates)s", although it '
+                    "names it as its issuer. The intermediate certificate may belong to a "
+                    "different certificate authority: download the chain again from the authority "
+                    "that issued your certificate."
+                ),
+                current=_display_name(current),
+                candidates=_display_name(candidates[0]),
             )
         chain.append(issuer)
         remaining.remove(issuer)
         current = issuer
     if remaining:
-        raise BrokenChainError(_not_in_chain_message(leaf, current, remaining[0]))
+        raise _not_in_chain(leaf, current, remaining[0])
     return chain
 
 
-def _not_in_chain_message(
+def _not_in_chain(
     leaf: x509.Certificate, last: x509.Certificate, extra: x509.Certificate
-) -> str:
-    message = f'The certificate "{_display_name(extra)}" is not part of the chain of '
-    message += f'"{_display_name(leaf)}". '
-    if not _is_self_signed(last):
-        issuer = _name_attribute(last.issuer, NameOID.COMMON_NAME) or last.issuer.rfc4514_string()
-        message += (
-            f'"{_display_name(last)}" was issued by "{issuer}", which is missing from the file. '
+) -> BrokenChainError:
+    names = {"extra": _display_name(extra), "leaf": _display_name(leaf)}
+    if _is_self_signed(last):
+        return BrokenChainError(
+            N_(
+                'The certificate "%(extra)s" is not part of the chain of "%(leaf)s". '
+                "Remove the certificates that do not belong to this chain."
+            ),
+            **names,
         )
-    return message + "Remove the certificates that do not belong to this chain."
+    issuer = _name_attribute(last.issuer, NameOID.COMMON_NAME) or last.issuer.rfc4514_string()
+    return BrokenChainError(
+        N_(
+            'The certificate "%(extra)s" is not part of the chain of "%(leaf)s". '
+            '"%(last)s" was issued by "%(issuer)s", which is missing from the file. '
+            "Remove the certificates that do not belong to this chain."
+        ),
+        **names,
+        last=_display_name(last),
+        issuer=issuer,
+    )
 
 
 def _display_name(cert: x509.Certificate) -> str:

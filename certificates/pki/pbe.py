@@ -26,6 +26,7 @@ from pyasn1.type import univ
 from pyasn1_alt_modules import rfc5652, rfc5958, rfc7292, rfc7914, rfc8018
 
 from certificates.pki.errors import ConversionError, TooManyIterationsError, WrongPasswordError
+from certificates.pki.i18n import N_, Message
 
 # The most iterations one file may ask for, added up over its MAC and every encrypted part.
 # Exporters write about 2,000 to 10,000 per part today (OpenSSL 2,048, Windows 2,000, Java
@@ -75,11 +76,7 @@ _SCRYPT_MAX_MEMORY = 32 * 1024 * 1024 + 1024 * 1024
 # Safe contents inside safe contents: real files nest once at most.
 _MAX_NESTING = 4
 
-_EXPORT_AGAIN = (
-    "Export it again with the usual settings: OpenSSL, Windows and Java use 2,000 to 10,000 "
-    "iterations."
-)
-_DAMAGED = "The PKCS#12 (.pfx/.p12) file is damaged: its structure could not be read."
+_DAMAGED = N_("The PKCS#12 (.pfx/.p12) file is damaged: its structure could not be read.")
 
 
 @dataclass
@@ -87,20 +84,35 @@ class _Budget:
     limit: int
     spent: int = 0
 
-    def spend(self, iterations: int, part: str) -> None:
-        """Count the iterations of one key derivation; called before that derivation."""
+    def spend(self, iterations: int, part: Message) -> None:
+        """Count the iterations of one key derivation; called before that derivation.
+        `part` names what the derivation protects (a noun, shown in the messages)."""
         if iterations < 1:
-            raise ConversionError(f"The {part} of this file has an invalid iteration count.")
+            raise ConversionError(
+                N_("The %(part)s of this file has an invalid iteration count."), part=part
+            )
         if iterations > self.limit:
             raise TooManyIterationsError(
-                f"The {part} of this file is protected with {iterations:,} iterations of "
-                f"password hashing; the console accepts at most {self.limit:,}. {_EXPORT_AGAIN}"
+                N_(
+                    "The %(part)s of this file is protected with %(iterations)s iterations of "
+                    "password hashing; the console accepts at most %(limit)s. Export it again "
+                    "with the usual settings: OpenSSL, Windows and Java use 2,000 to 10,000 "
+                    "iterations."
+                ),
+                part=part,
+                iterations=format(iterations, ","),
+                limit=format(self.limit, ","),
             )
         self.spent += iterations
         if self.spent > self.limit:
             raise TooManyIterationsError(
-                f"This file is protected with {self.spent:,} iterations of password hashing "
-                f"in all; the console accepts at most {self.limit:,}. {_EXPORT_AGAIN}"
+                N_(
+                    "This file is protected with %(spent)s iterations of password hashing in "
+                    "all; the console accepts at most %(limit)s. Export it again with the usual "
+                    "settings: OpenSSL, Windows and Java use 2,000 to 10,000 iterations."
+                ),
+                spent=format(self.spent, ","),
+                limit=format(self.limit, ","),
             )
 
 
@@ -116,8 +128,12 @@ def check_encrypted_private_key(der: bytes, *, max_iterations: int) -> None:
 
     Raises TooManyIterationsError, or ConversionError for a damaged or unknown encryption.
     """
-    info = _decode(der, rfc5958.EncryptedPrivateKeyInfo(), "The encrypted private key is damaged.")
-    _Budget(max_iterations).spend(_iterations(info["encryptionAlgorithm"]), "private key")
+    info = _decode(
+        der, rfc5958.EncryptedPrivateKeyInfo(), N_("The encrypted private key is damaged.")
+    )
+    _Budget(max_iterations).spend(
+        _iterations(info["encryptionAlgorithm"]), Message(N_("private key"))
+    )
 
 
 # --- PKCS#12 ----------------------------------------------------------------------------
@@ -133,7 +149,7 @@ def inspect_pkcs12(data: bytes, password: bytes | None, *, max_iterations: int) 
     budget = _Budget(max_iterations)
     pfx = _decode(data, rfc7292.PFX())
     if pfx["macData"].isValue:
-        budget.spend(_mac_iterations(pfx["macData"]), "integrity check (MAC)")
+        budget.spend(_mac_iterations(pfx["macData"]), Message(N_("integrity check (MAC)")))
     if pfx["authSafe"]["contentType"] != rfc5652.id_data:
         # OpenSSL reads only password-integrity files, whose contents are "data"; it refuses
         # the others without deriving a key.
@@ -151,7 +167,9 @@ def inspect_pkcs12(data: bytes, password: bytes | None, *, max_iterations: int) 
         elif content["contentType"] == rfc5652.id_encryptedData:
             encrypted = _decode(bytes(content["content"]), rfc5652.EncryptedData())
             info = encrypted["encryptedContentInfo"]
-            budget.spend(_iterations(info["contentEncryptionAlgorithm"]), "encrypted part")
+            budget.spend(
+                _iterations(info["contentEncryptionAlgorithm"]), Message(N_("encrypted part"))
+            )
             parts.append(info)
     passwords = _password_forms(password)
     for info in parts:
@@ -194,7 +212,7 @@ def _read_bags(
         kind = bag["bagId"]
         if kind == rfc7292.id_pkcs8ShroudedKeyBag:
             key = _decode(bytes(bag["bagValue"]), rfc5958.EncryptedPrivateKeyInfo())
-            budget.spend(_iterations(key["encryptionAlgorithm"]), "private key")
+            budget.spend(_iterations(key["encryptionAlgorithm"]), Message(N_("private key")))
             shrouded_keys.append(key)
         elif kind == rfc7292.id_keyBag:
             keys.append(bytes(bag["bagValue"]))
@@ -245,15 +263,21 @@ def _kdf_iterations(kdf: univ.Sequence) -> int:
 def _check_key_length(key_length: univ.Integer) -> None:
     if key_length.isValue and int(key_length) > _MAX_KEY_LENGTH:
         raise ConversionError(
-            f"The file asks for a {int(key_length):,}-byte key from its password, "
-            "which no cipher uses. Export it again with the usual settings."
+            N_(
+                "The file asks for a %(key_length)s-byte key from its password, which no cipher "
+                "uses. Export it again with the usual settings."
+            ),
+            key_length=format(int(key_length), ","),
         )
 
 
 def _unknown_encryption(oid: univ.ObjectIdentifier) -> ConversionError:
     return ConversionError(
-        f"The file is encrypted with a method the converter does not read ({oid}). Export it "
-        "again with AES encryption, the default of current OpenSSL, Windows and Java."
+        N_(
+            "The file is encrypted with a method the converter does not read (%(oid)s). Export it "
+            "again with AES encryption, the default of current OpenSSL, Windows and Java."
+        ),
+        oid=oid,
     )
 
 

@@ -25,6 +25,7 @@ from cryptography.x509 import ocsp
 
 from certificates.pki.ca import Authority
 from certificates.pki.csr import signature_hash
+from certificates.pki.i18n import N_
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,11 @@ class Reason:
 # The reasons this CA revokes with, by RFC 5280 code; the Django model's choices are made
 # from this table.
 REASONS: dict[int, Reason] = {
-    0: Reason("Unspecified", x509.ReasonFlags.unspecified),
-    1: Reason("Key compromise", x509.ReasonFlags.key_compromise),
-    3: Reason("Affiliation changed", x509.ReasonFlags.affiliation_changed),
-    4: Reason("Superseded", x509.ReasonFlags.superseded),
-    5: Reason("Cessation of operation", x509.ReasonFlags.cessation_of_operation),
+    0: Reason(N_("Unspecified"), x509.ReasonFlags.unspecified),
+    1: Reason(N_("Key compromise"), x509.ReasonFlags.key_compromise),
+    3: Reason(N_("Affiliation changed"), x509.ReasonFlags.affiliation_changed),
+    4: Reason(N_("Superseded"), x509.ReasonFlags.superseded),
+    5: Reason(N_("Cessation of operation"), x509.ReasonFlags.cessation_of_operation),
 }
 
 # The same table as code -> label.

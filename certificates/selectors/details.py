@@ -5,12 +5,14 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes
 from django.contrib import messages
+from django.utils.translation import gettext as _
 
 from certificates import domain_checks
 from certificates.lifecycle import CertificateStatus
 from certificates.models import Application, Certificate
 from certificates.pki import parsing
 from certificates.pki.bundles import KEYSTORE_SERVER_TYPES, SERVER_TYPE_NAMES, BundleNeedsKeyError
+from certificates.translation import check_detail
 
 
 @dataclass(frozen=True)
@@ -88,19 +90,19 @@ class ValidationRow:
 def verification_outcome(certificate: Certificate, application: Application) -> tuple[int, str]:
     """What a finished Verify found, as a message level and its sentence."""
     if certificate.status == CertificateStatus.ISSUED:
-        return messages.SUCCESS, "All domains are verified: the certificate is issued."
+        return messages.SUCCESS, _("All domains are verified: the certificate is issued.")
     if certificate.status == CertificateStatus.CHECK_FAIL:
-        return messages.ERROR, "Domain validation failed: see the reason below."
+        return messages.ERROR, _("Domain validation failed: see the reason below.")
     if application.check_given_up:
-        return messages.WARNING, "The check did not finish: press Verify to try again."
+        return messages.WARNING, _("The check did not finish: press Verify to try again.")
     if application.check_refusal:
         return messages.ERROR, application.check_refusal
     if application.all_domains_checked:
         return (
             messages.SUCCESS,
-            "All domains are verified: an operator reviews the organization next.",
+            _("All domains are verified: an operator reviews the organization next."),
         )
-    return messages.WARNING, "Not all domains could be verified yet: see what was found."
+    return messages.WARNING, _("Not all domains could be verified yet: see what was found.")
 
 
 def validation_rows(application) -> list[ValidationRow]:
@@ -111,7 +113,7 @@ def validation_rows(application) -> list[ValidationRow]:
             domain=domain,
             record=domain_checks.dns_record_name(domain),
             url=f"http://{domain}{domain_checks.VALIDATION_FILE_PATH}",
-            result=results.get(domain, {}).get("detail", "Not checked yet"),
+            result=check_detail(results[domain]) if domain in results else _("Not checked yet"),
         )
         for domain in application.domain_list
     ]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from certificates import counters
 from certificates.lifecycle import CertificateStatus as Status
@@ -24,19 +25,19 @@ class Tab:
 
 # The overview's counters, in order; each is also a tab of the list.
 COUNTER_TABS = (
-    Tab("", "Total"),
-    Tab(Status.ISSUED, "Issued"),
-    Tab(Status.PENDING_APPLICATION, "Pending Application"),
-    Tab(WILL_EXPIRE, "Will Expire"),
-    Tab(Status.CHECK_FAIL, "Check Fail"),
-    Tab(Status.EXPIRED, "Expired"),
+    Tab("", gettext_lazy("Total")),
+    Tab(Status.ISSUED, Status.ISSUED.label),
+    Tab(Status.PENDING_APPLICATION, Status.PENDING_APPLICATION.label),
+    Tab(WILL_EXPIRE, gettext_lazy("Will Expire")),
+    Tab(Status.CHECK_FAIL, Status.CHECK_FAIL.label),
+    Tab(Status.EXPIRED, Status.EXPIRED.label),
 )
 # The keys of the counters' dict (certificate_counters).
 COUNTER_KEYS = frozenset(str(tab.key) or "total" for tab in COUNTER_TABS)
 # Everything the "All Status" filter offers.
 STATUS_FILTERS = (
     *(Tab(value, label) for value, label in Status.choices),
-    Tab(WILL_EXPIRE, "Will Expire"),
+    Tab(WILL_EXPIRE, gettext_lazy("Will Expire")),
 )
 
 

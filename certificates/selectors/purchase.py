@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from certificates.models import Brand, DomainScope, Product
 
@@ -42,16 +43,19 @@ def check_purchase(*, domain_scope: str, domain_count: int, quantity: int, years
     errors = {}
     if domain_scope == DomainScope.MULTIPLE:
         if not MULTIPLE_MIN_DOMAINS <= domain_count <= MULTIPLE_MAX_DOMAINS:
-            errors["domain_count"] = (
-                f"A multiple-domain certificate covers {MULTIPLE_MIN_DOMAINS} to "
-                f"{MULTIPLE_MAX_DOMAINS} domains."
-            )
+            errors["domain_count"] = _(
+                "A multiple-domain certificate covers %(minimum)s to %(maximum)s domains."
+            ) % {"minimum": MULTIPLE_MIN_DOMAINS, "maximum": MULTIPLE_MAX_DOMAINS}
     elif domain_count != 1:
-        errors["domain_count"] = "Only a multiple-domain certificate covers more than one domain."
+        errors["domain_count"] = _(
+            "Only a multiple-domain certificate covers more than one domain."
+        )
     if not 1 <= quantity <= PURCHASE_MAX_QUANTITY:
-        errors["quantity"] = f"Buy 1 to {PURCHASE_MAX_QUANTITY} certificates at a time."
+        errors["quantity"] = _("Buy 1 to %(maximum)s certificates at a time.") % {
+            "maximum": PURCHASE_MAX_QUANTITY
+        }
     if years not in PURCHASE_YEARS:
-        errors["years"] = "A certificate is bought for 1 or 2 years, never more."
+        errors["years"] = _("A certificate is bought for 1 or 2 years, never more.")
     if errors:
         raise ValidationError(errors)
 

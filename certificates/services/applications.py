@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from certificates import domain_checks, key_encryption
 from certificates.audit import record_event, user_or_none
@@ -16,9 +18,10 @@ from certificates.models import Application, Certificate, ValidationType
 from certificates.pki import csr
 from certificates.pki.parsing import private_key_to_pem
 from certificates.services.issuance import issue_certificate
+from certificates.translation import stored_message
 
-NOT_WAITING_FOR_APPLICATION = "This certificate is not waiting for an application."
-NOT_IN_VALIDATION = "Only a certificate in validation can be verified."
+NOT_WAITING_FOR_APPLICATION = gettext_noop("This certificate is not waiting for an application.")
+NOT_IN_VALIDATION = gettext_noop("Only a certificate in validation can be verified.")
 
 
 def save_application(
@@ -33,7 +36,7 @@ def save_application(
         # Locked first: of parallel saves one goes at a time, and each sees the last.
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if not locked.can_apply:
-            raise ActionNotAllowed(NOT_WAITING_FOR_APPLICATION)
+            raise ActionNotAllowed(_(NOT_WAITING_FOR_APPLICATION))
         if application.pk is None:
             # A parallel first save made the row meanwhile: this one updates it.
             application.pk = (
@@ -75,7 +78,7 @@ def save_application(
 def withdraw_application(*, certificate: Certificate, actor) -> None:
     """Take a submitted application back: the certificate waits for a new one."""
     if not certificate.can_withdraw:
-        raise ActionNotAllowed("Only an application in validation or failed can be withdrawn.")
+        raise ActionNotAllowed(_("Only an application in validation or failed can be withdrawn."))
     transition(certificate, CertificateStatus.PENDING_APPLICATION, actor=actor)
 
 
@@ -90,7 +93,7 @@ def request_verification(*, certificate: Certificate, actor) -> bool:
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.status != CertificateStatus.VALIDATING:
-            raise ActionNotAllowed(NOT_IN_VALIDATION)
+            raise ActionNotAllowed(_(NOT_IN_VALIDATION))
         application = Application.objects.get(certificate=locked)
         if application.is_checking:
             return False
@@ -129,7 +132,7 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
     review of the organization, whose Approve needs every name checked.
     """
     if certificate.status != CertificateStatus.VALIDATING:
-        raise ActionNotAllowed(NOT_IN_VALIDATION)
+        raise ActionNotAllowed(_(NOT_IN_VALIDATION))
     application = certificate.application
     resolver = domain_checks.Resolver(
         nameservers=tuple(settings.DV_NAMESERVERS),
@@ -149,7 +152,12 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
     )
     checked_at = timezone.now()
     application.check_results = {
-        r.domain: {"ok": r.ok, "detail": r.detail, "checked_at": checked_at.isoformat()}
+        r.domain: {
+            "ok": r.ok,
+            "detail": r.detail,
+            "checked_at": checked_at.isoformat(),
+            **stored_message(r.message),
+        }
         for r in results
     }
     application.last_checked_at = checked_at
@@ -163,8 +171,8 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
         failed = "; ".join(result.detail for result in results if not result.ok)
         reject_application(
             certificate=certificate,
-            reason=f"Domain validation did not succeed within "
-            f"{settings.DV_CHECK_FAIL_AFTER_DAYS} days: {failed}",
+            reason=_("Domain validation did not succeed within %(days)s days: %(failed)s")
+            % {"days": settings.DV_CHECK_FAIL_AFTER_DAYS, "failed": failed},
             actor=actor,
         )
     return results
@@ -173,13 +181,16 @@ def verify_domains(*, certificate: Certificate, actor) -> list[domain_checks.Che
 def approve_application(*, certificate: Certificate, actor) -> Certificate:
     """An operator found the organization real: issue the OV/EV certificate."""
     if certificate.validation_type == ValidationType.DV:
-        raise ActionNotAllowed("DV certificates are issued by their domain validation.")
+        raise ActionNotAllowed(_("DV certificates are issued by their domain validation."))
     # The operator's own wording for a stale page; issue_certificate checks the status
     # again under the row lock before it signs.
     if certificate.status != CertificateStatus.VALIDATING:
         raise ActionNotAllowed(
-            f"Only an application waiting for review can be approved; this certificate is "
-            f"{certificate.get_status_display()}."
+            _(
+                "Only an application waiting for review can be approved; this certificate is "
+                "%(status)s."
+            )
+            % {"status": certificate.get_status_display()}
         )
     unchecked = [
         domain
@@ -188,8 +199,11 @@ def approve_application(*, certificate: Certificate, actor) -> Certificate:
     ]
     if unchecked:
         raise ActionNotAllowed(
-            "Approve waits until every domain passed its DNS record or file check; not yet: "
-            f"{', '.join(unchecked)}."
+            _(
+                "Approve waits until every domain passed its DNS record or file check; not yet: "
+                "%(unchecked)s."
+            )
+            % {"unchecked": ", ".join(unchecked)}
         )
     return issue_certificate(certificate=certificate, actor=actor)
 
@@ -197,7 +211,7 @@ def approve_application(*, certificate: Certificate, actor) -> Certificate:
 def reject_application(*, certificate: Certificate, reason: str, actor) -> None:
     """The check failed: "Check Fail" with the reason, which the customer sees."""
     if not reason.strip():
-        raise ValidationError("Give the reason the customer will see.")
+        raise ValidationError(_("Give the reason the customer will see."))
     with transaction.atomic():
         transition(
             certificate, CertificateStatus.CHECK_FAIL, actor=actor, details={"reason": reason}

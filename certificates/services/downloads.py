@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from certificates import key_encryption
 from certificates.audit import record_event
 from certificates.errors import ActionNotAllowed
@@ -20,7 +22,7 @@ class Download:
 def download_bundle(*, certificate: Certificate, server_type: str, actor) -> Download:
     """The zip for one server type, with the key when the console made it."""
     if not certificate.can_download:
-        raise ActionNotAllowed("This certificate cannot be downloaded.")
+        raise ActionNotAllowed(_("This certificate cannot be downloaded."))
     key = None
     if certificate.private_key_encrypted:
         key = load_private_key(

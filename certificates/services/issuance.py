@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates import authority, counters, domain_checks, issuance_policy
 from certificates.audit import record_event, user_or_none
@@ -149,11 +150,11 @@ def issue_certificate(
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.status == CertificateStatus.ISSUED:
-            raise ActionNotAllowed("This certificate was issued a moment ago.")
+            raise ActionNotAllowed(_("This certificate was issued a moment ago."))
         if locked.status != CertificateStatus.VALIDATING:
             raise ActionNotAllowed(
-                f"Only a certificate in validation can be issued; this one is "
-                f"{locked.get_status_display()}."
+                _("Only a certificate in validation can be issued; this one is %(status)s.")
+                % {"status": locked.get_status_display()}
             )
         try:
             fields = sign(
@@ -202,12 +203,14 @@ def reissue_certificate(
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.serial != expected_serial:
             raise ActionNotAllowed(
-                "This certificate was reissued meanwhile; the details page shows the new one."
+                _("This certificate was reissued meanwhile; the details page shows the new one.")
             )
         if not locked.can_reissue:
             raise ActionNotAllowed(
-                "Only an issued certificate with purchased time left after its end date can be "
-                "reissued."
+                _(
+                    "Only an issued certificate with purchased time left after its end date can be "
+                    "reissued."
+                )
             )
         try:
             fields = sign(locked)
@@ -259,9 +262,11 @@ def back_to_validation(
         details={"reason": "domain checks older than the reuse period"},
     )
     return ActionNotAllowed(
-        f"{refused} The certificate went back to validation: publish the new DNS record or "
-        "file and press Verify; the certificate issued before stays valid until "
-        f"{certificate.not_after:%Y-%m-%d}."
+        _(
+            "%(refused)s The certificate went back to validation: publish the new DNS record or "
+            "file and press Verify; the certificate issued before stays valid until %(not_after)s."
+        )
+        % {"refused": refused, "not_after": format(certificate.not_after, "%Y-%m-%d")}
     )
 
 

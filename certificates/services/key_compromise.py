@@ -20,7 +20,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from certificates import compromised_keys
 from certificates.audit import record_event
@@ -29,6 +30,7 @@ from certificates.models import Certificate, CompromisedKey, RevocationRequest, 
 from certificates.pki.csr import read_possession_proof
 from certificates.pki.errors import PKIError
 from certificates.services.revocation import revoke_for_key_compromise
+from certificates.translation import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +110,10 @@ def _check_challenge(common_names: tuple[str, ...]) -> None:
     minutes = int(CHALLENGE_VALIDITY.total_seconds() // 60)
     if not common_names:
         raise ValidationError(
-            "The CSR's subject has no common name (CN): make the CSR with the challenge this "
-            "page shows as its common name.",
+            _(
+                "The CSR's subject has no common name (CN): make the CSR with the challenge this "
+                "page shows as its common name."
+            ),
             code="csr",
         )
     expired = False
@@ -124,13 +128,18 @@ def _check_challenge(common_names: tuple[str, ...]) -> None:
             return
     if expired:
         raise ValidationError(
-            f"The challenge in the CSR has expired: a challenge works for {minutes} minutes, so "
-            "an old CSR proves nothing today. Make a new CSR with the challenge shown now.",
+            _(
+                "The challenge in the CSR has expired: a challenge works for %(minutes)s minutes, "
+                "so an old CSR proves nothing today. Make a new CSR with the challenge shown now."
+            )
+            % {"minutes": minutes},
             code="csr",
         )
     raise ValidationError(
-        "The CSR's common name is not a challenge this page gave. Make the CSR with exactly "
-        "the challenge shown as its common name (CN), and nothing else in the common name.",
+        _(
+            "The CSR's common name is not a challenge this page gave. Make the CSR with exactly "
+            "the challenge shown as its common name (CN), and nothing else in the common name."
+        ),
         code="csr",
     )
 
@@ -162,8 +171,9 @@ def _tell_owners(revoked: list[RevocationRequest]) -> None:
             "certificates": certificates,
             "base_url": settings.CONSOLE_BASE_URL,
         }
-        subject = render_to_string("emails/key_compromise_subject.txt", context)
-        body = render_to_string("emails/key_compromise.txt", context)
+        with translation.override(language_of(owner)):
+            subject = render_to_string("emails/key_compromise_subject.txt", context)
+            body = render_to_string("emails/key_compromise.txt", context)
         try:
             send_mail(" ".join(subject.split()), body, None, [owner.email])
         except (OSError, SMTPException):

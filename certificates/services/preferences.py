@@ -1,6 +1,7 @@
 """A certificate's own settings: whether its owner is warned before it expires."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from certificates.audit import record_event
 from certificates.errors import ActionNotAllowed
@@ -11,7 +12,7 @@ def set_expiry_warnings(*, certificate: Certificate, enabled: bool, actor) -> No
     """Turn the expiry warnings of an issued certificate on or off."""
     if not certificate.can_set_expiry_warnings:
         raise ActionNotAllowed(
-            "Expiry warnings can only be set for an issued certificate that has not expired."
+            _("Expiry warnings can only be set for an issued certificate that has not expired.")
         )
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates import selectors
 from certificates.audit import record_event
@@ -69,8 +70,11 @@ def _earlier_order(
     asked = (product.pk, domain_count, quantity, years)
     if (earlier.product_id, earlier.domain_count, earlier.quantity, earlier.years) != asked:
         raise ActionNotAllowed(
-            f"This purchase was already made as order {earlier.pk}, with other options. "
-            "Open the purchase page again to buy more."
+            _(
+                "This purchase was already made as order %(pk)s, with other options. Open the "
+                "purchase page again to buy more."
+            )
+            % {"pk": earlier.pk}
         )
     earlier.repeated = True
     return earlier
@@ -93,7 +97,7 @@ def _pay(
             .first()
         )
         if product is None:
-            raise ActionNotAllowed("This certificate is no longer on sale.")
+            raise ActionNotAllowed(_("This certificate is no longer on sale."))
         quote = selectors.quote(product, domain_count=domain_count, quantity=quantity, years=years)
         paid_at = timezone.now()
         order = Order.objects.create(
@@ -122,7 +126,7 @@ def _pay(
                 subscription_ends_at=subscription_end(paid_at, years),
                 expiry_warnings_enabled=warnings,
             )
-            for _ in range(quantity)
+            for _number in range(quantity)
         )
         record_event(
             actor=customer,

@@ -10,7 +10,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from certificates import compromised_keys, refunds, selectors
 from certificates.audit import record_event, user_or_none
@@ -32,6 +33,7 @@ from certificates.models import (
 )
 from certificates.services.ocsp_answers import store_ocsp_answer
 from certificates.services.publication import mark_crl_shards_stale
+from certificates.translation import language_of
 
 CONFIRMATION_SALT = "certificates.revocation.confirm"
 
@@ -55,8 +57,10 @@ def _confirmation_address(certificate: Certificate) -> str:
     address = (application and application.contact_email) or certificate.owner.email
     if not address:
         raise ActionNotAllowed(
-            "There is no email address to send the confirmation to: the application has "
-            "no contact email."
+            _(
+                "There is no email address to send the confirmation to: the application has no "
+                "contact email."
+            )
         )
     return address
 
@@ -74,14 +78,16 @@ def _send_confirmation(revocation: RevocationRequest) -> None:
         "url": settings.CONSOLE_BASE_URL + reverse("confirm_revocation", args=[token]),
         "hours": settings.REVOCATION_CONFIRMATION_HOURS,
     }
-    subject = render_to_string("emails/revocation_confirmation_subject.txt", context)
-    body = render_to_string("emails/revocation_confirmation.txt", context)
+    # In the certificate owner's language: the contact confirms on their behalf.
+    with translation.override(language_of(revocation.certificate.owner)):
+        subject = render_to_string("emails/revocation_confirmation_subject.txt", context)
+        body = render_to_string("emails/revocation_confirmation.txt", context)
     try:
         send_mail(" ".join(subject.split()), body, None, [revocation.confirmation_email])
     except (OSError, SMTPException):
         # The request is rolled back with it: no request waits for a link never sent.
         raise ActionNotAllowed(
-            "The confirmation email could not be sent. Nothing was changed; try again later."
+            _("The confirmation email could not be sent. Nothing was changed; try again later.")
         ) from None
 
 
@@ -97,7 +103,7 @@ def request_revocation(
     seed's history); its business days count from then.
     """
     if reason not in RevocationReason.values:
-        raise ValidationError("Choose one of the offered reasons.")
+        raise ValidationError(_("Choose one of the offered reasons."))
     now = now or timezone.now()
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -193,18 +199,21 @@ def revocation_for_token(*, token: str) -> RevocationRequest:
         revocation = RevocationRequest.objects.select_related("certificate").get(pk=int(pk))
     except signing.SignatureExpired:
         raise ActionNotAllowed(
-            f"This confirmation link has expired: links are valid for "
-            f"{settings.REVOCATION_CONFIRMATION_HOURS} hours. Nothing was revoked. To revoke "
-            "the certificate, cancel the request in the console and make a new one."
+            _(
+                "This confirmation link has expired: links are valid for "
+                "%(hours)s hours. Nothing was revoked. To revoke the "
+                "certificate, cancel the request in the console and make a new one."
+            )
+            % {"hours": settings.REVOCATION_CONFIRMATION_HOURS}
         ) from None
     except (signing.BadSignature, ValueError, RevocationRequest.DoesNotExist):
         raise ValidationError(
-            "This confirmation link is not valid. Open the link exactly as it is in the email."
+            _("This confirmation link is not valid. Open the link exactly as it is in the email.")
         ) from None
     if revocation.status == RevocationStatus.CANCELLED:
-        raise ActionNotAllowed("This revocation request was cancelled: nothing will be revoked.")
+        raise ActionNotAllowed(_("This revocation request was cancelled: nothing will be revoked."))
     if revocation.status != RevocationStatus.AWAITING_CONFIRMATION:
-        raise ActionNotAllowed("This revocation request has already been confirmed.")
+        raise ActionNotAllowed(_("This revocation request has already been confirmed."))
     return revocation
 
 
@@ -231,7 +240,7 @@ def confirm_revocation(*, token: str, actor) -> RevocationRequest:
         except TransitionNotAllowed:
             # Confirmed or cancelled a moment ago, by another request.
             raise ActionNotAllowed(
-                "This revocation request is no longer awaiting confirmation."
+                _("This revocation request is no longer awaiting confirmation.")
             ) from None
         if revocation.is_key_compromise:
             _revoke(revocation, actor=actor, operator=None)
@@ -254,7 +263,10 @@ def cancel_revocation(*, certificate: Certificate, actor) -> RevocationRequest:
         )
         if revocation is None:
             raise ActionNotAllowed(
-                "Only a revocation request still awaiting its email confirmation can be cancelled."
+                _(
+                    "Only a revocation request still awaiting its email confirmation can be "
+                    "cancelled."
+                )
             )
         transition(revocation, RevocationStatus.CANCELLED, actor=actor)
         _reinstate(certificate, actor=actor, details={"revocation": "cancelled"})
@@ -336,7 +348,7 @@ def _revoke(
 def reject_revocation(*, revocation: RevocationRequest, reason: str, actor) -> RevocationRequest:
     """The CA refuses: the certificate is issued again, and the customer sees the reason."""
     if not reason.strip():
-        raise ValidationError("Give the reason the customer will see.")
+        raise ValidationError(_("Give the reason the customer will see."))
     with transaction.atomic():
         # Locked first: a key-compromise report may be turning it into one right now.
         locked = RevocationRequest.objects.select_for_update().get(pk=revocation.pk)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from certificates import key_encryption, selectors
 from certificates.audit import record_event
@@ -38,6 +39,6 @@ def upload_certificate(*, owner, name: str, bundle: CertificateBundle) -> Certif
     except IntegrityError:
         # Two uploads raced past the form's checks; the constraints decide.
         raise ValidationError(
-            "A certificate with this name or this fingerprint was just uploaded."
+            _("A certificate with this name or this fingerprint was just uploaded.")
         ) from None
     return certificate

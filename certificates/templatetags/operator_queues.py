@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django import template
 from django.db.models import Count
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from certificates import selectors
 from certificates.models import Application, Order, RevocationRequest
@@ -30,18 +31,20 @@ def operator_queues(context) -> dict:
         waiting = Application.objects.filter(selectors.application_waiting_for_review()).count()
         # The applications list opens on this queue.
         url = reverse("admin:certificates_application_changelist")
-        queues.append(Queue("Applications waiting for review", waiting, url))
+        queues.append(Queue(gettext("Applications waiting for review"), waiting, url))
     if user.has_perm("certificates.view_revocationrequest"):
         with_ca = RevocationRequest.objects.filter(selectors.revocation_with_the_ca()).aggregate(
             total=Count("pk"), overdue=Count("pk", filter=selectors.revocation_overdue())
         )
         url = reverse("admin:certificates_revocationrequest_changelist")
         queues.append(
-            Queue("Revocations with the CA", with_ca["total"], f"{url}?status__exact=pending")
+            Queue(
+                gettext("Revocations with the CA"), with_ca["total"], f"{url}?status__exact=pending"
+            )
         )
         queues.append(
             Queue(
-                "Revocations overdue",
+                gettext("Revocations overdue"),
                 with_ca["overdue"],
                 f"{url}?overdue=yes",
                 urgent=bool(with_ca["overdue"]),
@@ -51,6 +54,6 @@ def operator_queues(context) -> dict:
         url = reverse("admin:certificates_order_changelist")
         pending = Order.objects.filter(selectors.order_with_a_revocation_with_the_ca()).count()
         queues.append(
-            Queue("Orders with a revocation with the CA", pending, f"{url}?refund=with_ca")
+            Queue(gettext("Orders with a revocation with the CA"), pending, f"{url}?refund=with_ca")
         )
     return {"queues": queues}

@@ -389,9 +389,9 @@ def test_check_subject_names_the_field_of_every_problem():
         "city",
     ]
     assert error.field == "country"
-    assert error.message == error.problems["country"]
+    assert error.message == str(error.problems["country"])
     assert "two-letter ISO 3166 code" in error.message
-    assert "jurisdiction country" in error.problems["jurisdiction_country"]
+    assert "jurisdiction country" in str(error.problems["jurisdiction_country"])
 
 
 def test_check_subject_ignores_the_ev_fields_of_an_ov_subject():
@@ -682,4 +682,4 @@ def test_a_name_value_is_printable_text_within_its_bound(value, problem):
     if problem is None:
         assert found is None
     else:
-        assert problem in found
+        assert problem in str(found)

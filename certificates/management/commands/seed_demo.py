@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import BigIntegerField, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from certificates import authority, services
 from certificates.issuance_policy import IssuanceRefused
@@ -323,7 +324,7 @@ class DemoCertificates:
         Application.objects.filter(pk=application.pk).update(
             submitted_at=submitted_at,
             check_results={
-                domain: {"ok": True, "detail": "Demo data", "checked_at": checked_at}
+                domain: {"ok": True, "detail": gettext_noop("Demo data"), "checked_at": checked_at}
                 for domain in domains
             },
             last_checked_at=self.now,
