@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.forms.utils import flatatt
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext, ngettext_lazy
@@ -27,8 +28,8 @@ from certificates.pki import csr as pki_csr
 from certificates.pki.parsing import CertificateBundle
 from certificates.selectors import STATUS_FILTERS
 from certificates.services.issuance import SUBJECT_FIELDS, subject_from
-from console import languages
 from certificates.translation import lazy_format
+from console import languages
 
 # A full chain is a few kilobytes; these limits leave room for long chains
 # while keeping a pasted novel out of the parser.
@@ -78,13 +79,13 @@ class OverviewFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", "All Status")],
+        choices=[("", _("All Status"))],
         widget=PlainSelect(attrs={"class": "form-select"}),
     )
     brand = forms.ChoiceField(
         label=_("Brand"),
         required=False,
-        choices=[("", "All Brands")],
+        choices=[("", _("All Brands"))],
         widget=PlainSelect(attrs={"class": "form-select"}),
     )
     q = forms.CharField(
@@ -101,7 +102,13 @@ class OverviewFilterForm(forms.Form):
         self.brands_by_slug = {brand.slug: brand for brand in brands}
         if total is not None:
             # As the original console: "All Status" with the number of certificates.
-            self.fields["status"].choices = [("", f"All Status ({total:,})")]
+            self.fields["status"].choices = [
+                (
+                    "",
+                    gettext("All Status (%(total)s)")
+                    % {"total": number_format(total, force_grouping=True)},
+                )
+            ]
         self.fields["status"].choices += [(tab.key, tab.label) for tab in STATUS_FILTERS]
         self.fields["brand"].choices += [(brand.slug, brand.name) for brand in brands]
 

@@ -376,7 +376,7 @@ class Certificate(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.common_name or f"Certificate {self.pk}"
+        return self.name or self.common_name or gettext("Certificate %(pk)s") % {"pk": self.pk}
 
     def get_absolute_url(self) -> str:
         return reverse("certificates:detail", args=[self.pk])

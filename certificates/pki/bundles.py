@@ -42,7 +42,7 @@ SERVER_TYPE_NAMES: dict[str, str] = {
     "apache": "Apache",
     "tomcat": "Tomcat",
     "iis": "IIS",
-    "other": "Other",
+    "other": N_("Other"),
 }
 SERVER_TYPES = tuple(SERVER_TYPE_NAMES)
 

@@ -134,7 +134,7 @@ def download_options(certificate: Certificate) -> list[DownloadOption]:
     return [
         DownloadOption(
             slug=slug,
-            label=label,
+            label=_(label),
             refusal=BundleNeedsKeyError.default_message
             if no_key and slug in KEYSTORE_SERVER_TYPES
             else None,

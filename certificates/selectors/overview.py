@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 
 from certificates import counters
 from certificates.lifecycle import CertificateStatus as Status
@@ -189,9 +189,9 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
                 name=certificate.name,
                 domains=domains[:3],
                 more_domains=max(len(domains) - 3, 0),
-                brand=certificate.brand.name if certificate.brand else "Other",
+                brand=certificate.brand.name if certificate.brand else pgettext("brand", "Other"),
                 kind=(
-                    "Uploaded"
+                    gettext("Uploaded")
                     if certificate.is_uploaded
                     else f"{certificate.validation_type} · {certificate.get_domain_scope_display()}"
                 ),
@@ -204,9 +204,9 @@ def list_entries(certificates: Iterable[Certificate]) -> list[ListEntry]:
                     else ""
                 ),
                 expiry_note=(
-                    "Expired"
+                    gettext("Expired")
                     if expired
-                    else f"{days} day{'' if days == 1 else 's'} left"
+                    else ngettext("%(days)s day left", "%(days)s days left", days) % {"days": days}
                     if certificate.shows_days_left
                     else ""
                 ),
