@@ -66,6 +66,17 @@ def _fresh_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request leaves its language active on
+    the thread (in production the next request's middleware sets its own)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def dv_settings(settings, dns_server, http_server):
     """Domain checks against the loopback DNS and HTTP servers, quickly."""

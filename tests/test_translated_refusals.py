@@ -110,15 +110,16 @@ def test_an_api_problem_document_stays_english_without_accept_language(db):
     assert problem["title"] == "A valid API token is needed"
 
 
-def test_an_admin_action_refusal_comes_out_in_chinese(customer, operator_client, in_chinese):
+def test_an_admin_action_refusal_comes_out_in_chinese(customer, operator_client):
     certificate = wrong_status_for_review(customer, "dv")
+    # The operator's browser asks for Chinese, on the action and on the page it leads to.
+    operator_client.defaults.update(CHINESE)
     response = post_action(
         operator_client,
         "application",
         "approve",
         [application_of(certificate)],
         query="?queue=all",
-        **CHINESE,
     )
     [line] = messages_of(response)
     assert "：未通过：" in line
