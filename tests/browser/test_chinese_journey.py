@@ -54,7 +54,7 @@ def test_purchase_apply_verify_and_download_in_chinese(
     expect(page.locator('[data-counter="pending_application"]')).to_have_text("1")
     screenshot(page, "zh-overview-pending")
 
-    page.locator("#certificate-list").get_by_role("link", name="申请").click()
+    page.locator("#certificate-list").get_by_role("link", name="申请", exact=True).click()
     expect(page.get_by_role("heading", name="填写申请信息")).to_be_visible()
     page.locator("[name=domains]").fill("shop.grace.example.com")
     page.locator("[name=contact_name]").fill("Grace Hopper")
