@@ -40,6 +40,7 @@ import posixpath
 import secrets
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import asyncssh
@@ -108,7 +109,17 @@ def deploy_over_ssh(
     key_pem: str | None,
     verify: Callable[[], None],
 ) -> SshOutcome:
-    """Write the chain (and the key) to the target, reload, verify; roll back on failure."""
+    """Write the chain (and the key) to the target, reload, verify; roll back on failure.
+
+    Synchronous: the worker calls it with no event loop of its own. Called from a thread
+    that runs one (an async caller, a test beside Playwright's loop), it runs in a thread
+    of its own, `verify` with it.
+    """
+    if _loop_running():
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(
+                deploy_over_ssh, target, chain_pem=chain_pem, key_pem=key_pem, verify=verify
+            ).result()
     files = [_RemoteFile(target.chain_path, target.chain_mode, chain_pem.encode())]
     if key_pem is not None:
         if target.key_path is None:
@@ -138,6 +149,14 @@ def deploy_over_ssh(
             raise
         finally:
             runner.run(deployment.close())
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass

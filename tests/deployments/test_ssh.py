@@ -6,6 +6,7 @@ The server's SFTP is rooted in the test's temporary directory, so the remote "/c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -15,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncssh
@@ -157,6 +159,25 @@ def test_files_are_written_with_their_contents_and_modes_and_the_reload_command_
     # verify() ran once, after the reload.
     assert verified == [NEW_CHAIN]
     assert _no_temporary_files(root)
+    assert outcome.host_key == _host_key_line(ssh_server.host_key)
+
+
+def test_a_caller_with_a_running_event_loop_is_served_from_a_thread(ssh_server, client_key, root):
+    reload = "cat chain.pem > served.pem"
+
+    async def deploy_from_a_coroutine():
+        return deploy_over_ssh(
+            _target(ssh_server, client_key, reload_command=reload),
+            chain_pem=NEW_CHAIN,
+            key_pem=_deployed_key_pem(),
+            verify=lambda: None,
+        )
+
+    # In a thread of its own: this one may already run a loop (Playwright's, in the suite).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        outcome = pool.submit(asyncio.run, deploy_from_a_coroutine()).result()
+
+    assert (root / "served.pem").read_text() == NEW_CHAIN
     assert outcome.host_key == _host_key_line(ssh_server.host_key)
 
 
