@@ -27,11 +27,9 @@ lazy_format = lazy(_format, str)
 def language_of(user) -> str:
     """The language a customer reads the console and emails in: their profile's choice,
     else the console's default language."""
-    from certificates.models import CustomerSettings
+    from certificates.selectors import profile_language
 
-    row = CustomerSettings.objects.filter(customer=user).first() if user is not None else None
-    # The profile's language field arrives with the console's language switch.
-    chosen = getattr(row, "language", "") if row is not None else ""
+    chosen = profile_language(customer=user) if user is not None else ""
     return chosen or settings.LANGUAGE_CODE
 
 

@@ -127,12 +127,7 @@ def test_an_admin_action_refusal_comes_out_in_chinese(customer, operator_client)
 
 
 def _choose_language(customer, language: str, monkeypatch) -> None:
-    row, _ = CustomerSettings.objects.get_or_create(customer=customer)
-    if any(field.name == "language" for field in CustomerSettings._meta.get_fields()):
-        row.language = language
-        row.save()
-    else:  # before the profile's language field exists
-        monkeypatch.setattr(CustomerSettings, "language", language, raising=False)
+    CustomerSettings.objects.update_or_create(customer=customer, defaults={"language": language})
 
 
 def test_a_customers_language_is_their_profiles_else_the_default(db, monkeypatch, settings):

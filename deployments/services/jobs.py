@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from certificates.audit import record_event
@@ -22,6 +22,7 @@ from certificates.key_encryption import decrypt_private_key
 from certificates.lifecycle import CertificateStatus
 from certificates.models import Certificate
 from certificates.pki.parsing import certificates_to_pem, load_certificates
+from certificates.translation import language_of
 from deployments import verification, webhook
 from deployments.models import STEP_LOST_AFTER, DeploymentJob, DeploymentStep, Target
 
@@ -315,8 +316,9 @@ def _tell_owner_of_failure(step: DeploymentStep) -> None:
     if not owner.email:
         return
     context = {"step": step, "base_url": settings.CONSOLE_BASE_URL}
-    subject = render_to_string("emails/deployment_failed_subject.txt", context)
-    body = render_to_string("emails/deployment_failed.txt", context)
+    with translation.override(language_of(owner)):
+        subject = render_to_string("emails/deployment_failed_subject.txt", context)
+        body = render_to_string("emails/deployment_failed.txt", context)
     try:
         send_mail(" ".join(subject.split()), body, None, [owner.email])
     except (OSError, SMTPException):

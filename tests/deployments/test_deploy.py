@@ -12,7 +12,7 @@ from certificates import services as certificate_services
 from certificates.errors import ActionNotAllowed
 from certificates.key_encryption import decrypt_private_key
 from certificates.lifecycle import CertificateStatus as Status
-from certificates.models import AuditEvent, Certificate
+from certificates.models import AuditEvent, Certificate, CustomerSettings
 from deployments import services
 from deployments.models import DeploymentJob, DeploymentStep, Target
 from tests.deployments.fixtures import (
@@ -266,3 +266,23 @@ def test_a_failed_redeploy_emails_the_owner(
     assert message.to == ["alice@example.com"]
     assert "HTTP 500 from the webhook" in message.body
     assert "PRIVATE KEY" not in message.body
+
+
+def test_a_failed_redeploy_email_is_in_the_owners_language(
+    customer, issued, receiver, tls_server, django_capture_on_commit_callbacks
+):
+    customer.email = "alice@example.com"
+    customer.save()
+    CustomerSettings.objects.update_or_create(customer=customer, defaults={"language": "zh-hans"})
+    automatic = make_webhook_target(customer, receiver, tls_server, redeploy_automatically=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deploy(owner=customer, certificates=[issued], targets=[automatic], actor=customer)
+    receiver.status = 500
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reissue(issued)
+
+    [message] = mail.outbox
+    assert "重新部署到 shop-web 失败" in message.subject
+    assert "部署成功之前，您的服务器仍在使用之前的证书。" in message.body
